@@ -1,0 +1,18 @@
+export type {
+  NodeKind,
+  Stat,
+  DirEntry,
+  Data,
+  WriteOptions,
+  MkdirOptions,
+  RemoveOptions,
+  FileNode,
+  DirNode,
+  Node,
+  NodeOperation,
+  TreeLiteral,
+} from './node.js';
+export { mutatingOperations } from './node.js';
+export * from './errors.js';
+export { E, Far } from '@endo/far';
+export { ensureLockdown, isLockedDown, lockdownOptions, stackOf } from './lockdown.js';
