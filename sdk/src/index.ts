@@ -1,3 +1,4 @@
+import './shims.js';
 export type {
   NodeKind,
   Stat,
@@ -16,3 +17,4 @@ export { mutatingOperations } from './node.js';
 export * from './errors.js';
 export { E, Far } from '@endo/far';
 export { ensureLockdown, isLockedDown, lockdownOptions, stackOf } from './lockdown.js';
+export { effectKinds, isEffectKind, type EffectKind } from './effects.js';

@@ -6,7 +6,7 @@
  * Locking down twice is harmless here; an application that already locked
  * down with options that would weaken guests gets a `LockdownError`.
  */
-import 'ses';
+import './shims.js';
 import { LockdownError } from './errors.js';
 
 export const lockdownOptions = Object.freeze({
@@ -44,6 +44,7 @@ export const ensureLockdown = (): void => {
   }
   lockdown(lockdownOptions);
 };
+
 
 /** The host-side stack of an error; guests never see stacks. */
 export const stackOf = (error: unknown): string => {

@@ -1,0 +1,194 @@
+/**
+ * The confined walk under `hostDir`: from the root's directory to the
+ * directory named by checked segments, one component at a time, holding a
+ * file descriptor for each directory and never following a symlink.
+ *
+ * How an entry of an open directory is named is an `Opener` strategy:
+ * - `procFdOpener` (Linux): `/proc/self/fd/<fd>/<name>`. The kernel resolves
+ *   the magic link to the very directory the descriptor holds, so each step
+ *   is relative to the previous one, like `openat(2)`: renaming or swapping a
+ *   component after it was opened changes nothing for this walk.
+ * - `checkedPathOpener` (anywhere else): `<host path>/<name>`, with each
+ *   component lstat-ed, opened `O_NOFOLLOW | O_DIRECTORY`, compared by
+ *   dev/ino, and the whole chain re-checked (`recheck`) before results are
+ *   returned and before anything is changed.
+ * A native resolver (openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+ * packages/kernel-native) slots in as a third `Opener`.
+ *
+ * This module does not read, write or list: host-dir.ts does.
+ */
+import { type BigIntStats, type FileHandle, lstat, mkdir, open, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { changed, errnoOf, fromHost, notADir, notFound, rootGone, symlinkRefused } from './host-dir-errors.js';
+
+/** The host directory a `hostDir` is bound to, fixed at creation. */
+export interface Root {
+  readonly hostPath: string;
+  readonly dev: bigint;
+  readonly ino: bigint;
+}
+
+/** The identity of one directory walked through. */
+interface Mark {
+  /** The segment as the guest wrote it ('.' for the root). */
+  readonly name: string;
+  readonly hostPath: string;
+  readonly dev: bigint;
+  readonly ino: bigint;
+}
+
+/** An open directory reached by a walk. The caller closes `handle`. */
+export interface Place {
+  readonly handle: FileHandle;
+  /** The host path the walk took; only `checkedPathOpener` names entries by it. */
+  readonly hostPath: string;
+  /** Every directory walked through, root first, this one last. */
+  readonly trail: readonly Mark[];
+}
+
+/** How entries of an open directory are named on the host. */
+export interface Opener {
+  readonly kind: 'proc-fd' | 'checked-path';
+  /** A host path naming `name` in `dir`; its last component is never followed by lstat/open(O_NOFOLLOW)/unlink/rename. */
+  entry(dir: Place, name: string): string;
+  /** A host path naming `dir` itself, for readdir. */
+  self(dir: Place): string;
+  /** Throws PathEscapeError if a directory on the way to `dir` was replaced since it was walked. */
+  recheck(operation: string, target: string, dir: Place): Promise<void>;
+}
+
+export const procFdOpener: Opener = Object.freeze({
+  kind: 'proc-fd' as const,
+  entry: (dir: Place, name: string) => `/proc/self/fd/${dir.handle.fd}/${name}`,
+  self: (dir: Place) => `/proc/self/fd/${dir.handle.fd}`,
+  // Each step was taken from the descriptor of the previous one: nothing to re-check.
+  recheck: async () => undefined,
+});
+
+export const checkedPathOpener: Opener = Object.freeze({
+  kind: 'checked-path' as const,
+  entry: (dir: Place, name: string) => `${dir.hostPath === '/' ? '' : dir.hostPath}/${name}`,
+  self: (dir: Place) => dir.hostPath,
+  recheck: async (operation: string, target: string, dir: Place) => {
+    for (const mark of dir.trail) {
+      const now = await lstat(mark.hostPath, { bigint: true }).catch(() => undefined);
+      if (now === undefined || !now.isDirectory() || now.dev !== mark.dev || now.ino !== mark.ino) {
+        throw changed(operation, target, mark.name);
+      }
+    }
+  },
+});
+
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
+
+/** True where the flags this confinement rests on exist (not on Windows). */
+export const confinementSupported = (): boolean =>
+  typeof O_NOFOLLOW === 'number' && O_NOFOLLOW !== 0 && typeof O_DIRECTORY === 'number' && O_DIRECTORY !== 0;
+
+// O_NONBLOCK: should a FIFO be swapped in, open must not wait for a writer.
+const DIR_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK;
+
+export const sameFile = (a: BigIntStats, b: BigIntStats): boolean => a.dev === b.dev && a.ino === b.ino;
+
+/** lstat, or undefined when nothing is there. */
+export const lstatIfAny = async (hostPath: string): Promise<BigIntStats | undefined> => {
+  try {
+    return await lstat(hostPath, { bigint: true });
+  } catch (error) {
+    if (errnoOf(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+};
+
+/** Opens the root, refusing a root that is no longer the directory it was. */
+export const openRoot = async (root: Root, operation: string, target: string): Promise<Place> => {
+  const handle = await open(root.hostPath, DIR_FLAGS).catch(() => {
+    throw rootGone(operation, target);
+  });
+  const here = await handle.stat({ bigint: true });
+  if (here.dev !== root.dev || here.ino !== root.ino) {
+    await handle.close();
+    throw rootGone(operation, target);
+  }
+  return { handle, hostPath: root.hostPath, trail: [{ name: '.', hostPath: root.hostPath, dev: root.dev, ino: root.ino }] };
+};
+
+/** Uses `/proc/self/fd` when it names open directories on this host. */
+export const chooseOpener = async (root: Root): Promise<Opener> => {
+  const place = await openRoot(root, 'hostDir', '');
+  try {
+    const seen = await stat(procFdOpener.self(place), { bigint: true });
+    return seen.dev === root.dev && seen.ino === root.ino ? procFdOpener : checkedPathOpener;
+  } catch {
+    return checkedPathOpener;
+  } finally {
+    await place.handle.close();
+  }
+};
+
+/** Why opening `name` as a directory failed, as a guest-facing error. */
+const refusal = async (opener: Opener, dir: Place, name: string, operation: string, target: string, error: unknown) => {
+  const errno = errnoOf(error);
+  if (errno !== 'ENOTDIR' && errno !== 'ELOOP') return fromHost(operation, target, error);
+  const found = await lstatIfAny(opener.entry(dir, name)).catch(() => undefined);
+  if (found === undefined) return notFound(operation, target);
+  if (found.isSymbolicLink()) return symlinkRefused(operation, target, name);
+  if (found.isDirectory()) return changed(operation, target, name);
+  return notADir(operation, target, name);
+};
+
+/** Opens directory `name` of `dir` without following a symlink there; creates it first when `create`. */
+export const openChild = async (
+  opener: Opener,
+  dir: Place,
+  name: string,
+  operation: string,
+  target: string,
+  create = false,
+): Promise<Place> => {
+  const at = opener.entry(dir, name);
+  let handle: FileHandle;
+  try {
+    handle = await open(at, DIR_FLAGS);
+  } catch (error) {
+    if (!create || errnoOf(error) !== 'ENOENT') throw await refusal(opener, dir, name, operation, target, error);
+    await opener.recheck(operation, target, dir);
+    await mkdir(at).catch((e: unknown) => {
+      if (errnoOf(e) !== 'EEXIST') throw fromHost(operation, target, e);
+    });
+    return openChild(opener, dir, name, operation, target, false);
+  }
+  try {
+    // The descriptor and the name must still be the same directory: under the
+    // checked-path opener this is what catches a symlink swapped in mid-walk.
+    const [held, named] = await Promise.all([handle.stat({ bigint: true }), lstat(at, { bigint: true })]);
+    if (!held.isDirectory() || !named.isDirectory() || !sameFile(held, named)) throw changed(operation, target, name);
+    const hostPath = checkedPathOpener.entry(dir, name);
+    return { handle, hostPath, trail: [...dir.trail, { name, hostPath, dev: held.dev, ino: held.ino }] };
+  } catch (error) {
+    await handle.close();
+    throw fromHost(operation, target, error);
+  }
+};
+
+/** Opens the directory at `segments` below the root; the caller closes it. */
+export const walk = async (
+  root: Root,
+  opener: Opener,
+  segments: readonly string[],
+  operation: string,
+  target: string,
+  create = false,
+): Promise<Place> => {
+  let dir = await openRoot(root, operation, target);
+  for (const name of segments) {
+    let next: Place;
+    try {
+      next = await openChild(opener, dir, name, operation, target, create);
+    } finally {
+      await dir.handle.close();
+    }
+    dir = next;
+  }
+  return dir;
+};

@@ -1,0 +1,195 @@
+/**
+ * The realm gate: everything a realm holds passes through it.
+ *
+ * One gate per realm wraps its roots and its endowed capabilities in
+ * forwarders (records of functions over private state, never Proxies) that:
+ *  - refuse every call once the realm ends (`RevokedError`), including on
+ *    nodes and objects obtained later through a wrapped one;
+ *  - check the realm's effect ceiling on every node operation;
+ *  - restate Cathedral errors with the realm's name and the URI as the guest
+ *    wrote it, and replace any other host error by a generic one, so that no
+ *    host path, stack or object reaches the guest.
+ * Values returned to the guest are wrapped the same way, recursively: Far
+ * objects, functions, arrays and records; promises are followed. Other values
+ * (bytes, primitives) pass as they are.
+ *
+ * The gate does not decide what a realm may reach: the resolution table and
+ * the powerbox do. It only makes what was reached revocable and accountable.
+ */
+import { Far, getInterfaceOf } from '@endo/pass-style';
+import type { EffectKind } from '@cathedral/sdk';
+import { CathedralError, CeilingError, IoError, RevokedError, restate, stackOf } from '@cathedral/sdk';
+import { isGuestFacing, toGuestFacing } from './guest-error.js';
+
+/** What a gate needs to know about its realm. */
+export interface GateOptions {
+  readonly realm: string;
+  readonly ceiling: ReadonlySet<EffectKind>;
+  /** Where host-side details of a redacted error go. */
+  readonly report: (message: string) => void;
+}
+
+export interface Gate {
+  /** Wraps a root bound to `uri` (e.g. `system://`). */
+  wrapRoot<T>(node: T, uri: string): T;
+  /** Wraps any endowment (a Far object, a function, a record of them). */
+  wrap<T>(value: T, label: string): T;
+  /** Runs a host function on the guest's behalf with the gate's error handling. */
+  guard<R>(operation: string, target: string | undefined, run: () => R): R;
+  /** Ends the realm's access: every wrapped thing refuses from now on. */
+  revoke(reason: string): void;
+  isLive(): boolean;
+}
+
+const nodeEffect: Readonly<Record<string, EffectKind>> = {
+  resolve: 'fs.read',
+  list: 'fs.read',
+  stat: 'fs.read',
+  read: 'fs.read',
+  readText: 'fs.read',
+  write: 'fs.write',
+  mkdir: 'fs.write',
+  remove: 'fs.write',
+  rename: 'fs.write',
+};
+
+const joinUri = (uri: string, path: unknown): string => {
+  if (typeof path !== 'string' || path === '') return uri;
+  return uri.endsWith('/') ? `${uri}${path}` : `${uri}/${path}`;
+};
+
+export const makeGate = ({ realm, ceiling, report }: GateOptions): Gate => {
+  let revokedBecause: string | undefined;
+  const wrappers = new WeakMap<object, unknown>();
+
+  const refuseIfRevoked = (operation: string, target: string | undefined): void => {
+    if (revokedBecause === undefined) return;
+    throw toGuestFacing(new RevokedError({
+      operation,
+      target,
+      realm,
+      problem: `the realm's capabilities were revoked (${revokedBecause})`,
+      rule: 'a capability refuses every use once its realm ends',
+    }));
+  };
+
+  const toGuestError = (error: unknown, operation: string, target: string | undefined): unknown => {
+    if (isGuestFacing(error)) return error;
+    if (error instanceof CathedralError) {
+      // Names the realm, and the URI as the guest wrote it where the gate knows it.
+      return toGuestFacing(restate(error, { realm, target: target ?? error.target }));
+    }
+    report(`${operation} ${target ?? ''} in realm "${realm}" failed in the host: ${stackOf(error) || String(error)}`);
+    return toGuestFacing(
+      new IoError({
+        operation,
+        target,
+        realm,
+        problem: 'the host could not complete the operation',
+        rule: 'host failures are reported to the host, not to the guest',
+      }),
+    );
+  };
+
+  const guard = <R>(operation: string, target: string | undefined, run: () => R): R => {
+    refuseIfRevoked(operation, target);
+    let result: R;
+    try {
+      result = run();
+    } catch (error) {
+      throw toGuestError(error, operation, target);
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        value => value,
+        (error: unknown) => {
+          throw toGuestError(error, operation, target);
+        },
+      ) as R;
+    }
+    return result;
+  };
+
+  // eslint-disable-next-line prefer-const
+  let wrapValue: (value: unknown, uri: string | undefined, label: string) => unknown;
+
+  const wrapRemotable = (target: object, uri: string | undefined, label: string): unknown => {
+    const iface = getInterfaceOf(target) ?? 'Alleged: Object';
+    const isNode = iface === 'Alleged: Dir' || iface === 'Alleged: File';
+    const methods: Record<string, (...args: unknown[]) => unknown> = {};
+    const names = Reflect.ownKeys(target).filter(
+      (k): k is string => typeof k === 'string' && typeof (target as Record<string, unknown>)[k] === 'function',
+    );
+    for (const name of names) {
+      const method = (target as Record<string, (...args: unknown[]) => unknown>)[name] as (...a: unknown[]) => unknown;
+      const effect = isNode ? nodeEffect[name] : undefined;
+      methods[name] = (...args: unknown[]) => {
+        const where = isNode && uri !== undefined ? (name === 'rename' ? uri : joinUri(uri, args[0])) : label;
+        const checkCeiling = () => {
+          if (effect === undefined || ceiling.has(effect)) return;
+          throw new CeilingError({
+            operation: name,
+            target: where,
+            realm,
+            problem: `the effect "${effect}" is outside the realm's ceiling`,
+            rule: "a realm never exercises an effect outside its declared ceiling",
+            allow: `add "${effect}" to the realm's ceiling when spawning it`,
+          });
+        };
+        const childUri = isNode && name === 'resolve' && uri !== undefined ? joinUri(uri, args[0]) : uri;
+        const result = guard(name, where, () => {
+          checkCeiling();
+          return Reflect.apply(method, target, args);
+        });
+        return result instanceof Promise
+          ? result.then(value => wrapValue(value, childUri, label))
+          : wrapValue(result, childUri, label);
+      };
+    }
+    return Far(iface.replace(/^Alleged: /, ''), methods);
+  };
+
+  wrapValue = (value: unknown, uri: string | undefined, label: string): unknown => {
+    if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return value;
+    if (value instanceof Promise) return value.then(v => wrapValue(v, uri, label));
+    const known = wrappers.get(value);
+    if (known !== undefined) return known;
+    let wrapped: unknown;
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (typeof value === 'function') {
+      wrapped = wrapFunction(value as (...args: unknown[]) => unknown, label);
+    } else if (value instanceof Error) {
+      return toGuestError(value, 'receive', label);
+    } else if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+      return value; // bytes are data, handed over as they are
+    } else if (Array.isArray(value)) {
+      wrapped = harden(value.map(v => wrapValue(v, uri, label)));
+    } else if (getInterfaceOf(value) !== undefined) {
+      wrapped = wrapRemotable(value, uri, label);
+    } else if (proto === Object.prototype || proto === null) {
+      wrapped = harden(
+        Object.fromEntries(Object.entries(value).map(([k, v]) => [k, wrapValue(v, uri, `${label}.${k}`)])),
+      );
+    } else {
+      return value; // other data (Map, Date, ...) is handed over as it is
+    }
+    wrappers.set(value, wrapped);
+    return wrapped;
+  };
+
+  const wrapFunction = (fn: (...args: unknown[]) => unknown, label: string) =>
+    harden((...args: unknown[]) => {
+      const result = guard('call', label, () => Reflect.apply(fn, undefined, args));
+      return result instanceof Promise ? result.then(v => wrapValue(v, undefined, label)) : wrapValue(result, undefined, label);
+    });
+
+  return harden({
+    wrapRoot: <T>(node: T, uri: string): T => wrapValue(node, uri, uri) as T,
+    wrap: <T>(value: T, label: string): T => wrapValue(value, undefined, label) as T,
+    guard,
+    revoke: (reason: string) => {
+      revokedBecause ??= reason;
+    },
+    isLive: () => revokedBecause === undefined,
+  });
+};

@@ -1,0 +1,109 @@
+/**
+ * A realm's module graph: one compartment, modules keyed by realm URI.
+ *
+ * `app://main.js` and `system://lib/x.js` live side by side in the realm's
+ * compartment under those very names, so a stack frame says which root a
+ * module came from. Sources are read through the realm's table (and so its
+ * gate: revocation and ceilings apply to loading too), parsed once per
+ * content hash (./source-cache.ts), and packages go to ./packages.ts.
+ *
+ * Languages: `.js` and `.mjs` as ES modules, `.json` as a default export.
+ * Anything else is refused with `ModuleNotFoundError`.
+ */
+import type { DirNode } from '@cathedral/sdk';
+import { ModuleNotFoundError, isCathedralError, restate } from '@cathedral/sdk';
+import { forGuest } from '../guest-error.js';
+import type { Table } from '../table.js';
+import { parseUri } from '../uri.js';
+import type { PackageLoader } from './packages.js';
+import type { SourceCache } from './source-cache.js';
+import { PACKAGE_PREFIX, resolveSpecifier } from './specifier.js';
+
+export interface LoaderOptions {
+  readonly realm: string;
+  readonly table: Table;
+  readonly sources: SourceCache;
+  readonly packages: PackageLoader;
+}
+
+const decoder = new TextDecoder();
+
+const jsonModule = (text: string, uri: string, realm: string) => {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ModuleNotFoundError({
+      operation: 'import',
+      target: uri,
+      realm,
+      problem: `the JSON module does not parse (${(error as Error).message})`,
+      rule: '.json modules hold one JSON value',
+    });
+  }
+  return {
+    imports: [],
+    exports: ['default'],
+    execute: (env: Record<string, unknown>) => {
+      env['default'] = harden(value);
+    },
+  };
+};
+
+/** The compartment hooks that load a realm's modules. */
+export const makeModuleHooks = ({ realm, table, sources, packages }: LoaderOptions) => {
+  const resolveHook = (specifier: string, referrer: string): string => resolveSpecifier(realm, specifier, referrer);
+
+  const importHook = async (specifier: string) => {
+    if (specifier.startsWith(PACKAGE_PREFIX)) {
+      return { namespace: await packages.load(specifier.slice(PACKAGE_PREFIX.length)) };
+    }
+    const { name, path } = parseUri('import', specifier, realm);
+    const isJson = path.endsWith('.json');
+    if (!isJson && !path.endsWith('.js') && !path.endsWith('.mjs')) {
+      throw new ModuleNotFoundError({
+        operation: 'import',
+        target: specifier,
+        realm,
+        problem: 'the module has no .js, .mjs or .json extension',
+        rule: 'realm modules are ES modules (.js, .mjs) or JSON (.json), named with their extension',
+        allow: 'name the file with its extension',
+      });
+    }
+    const root: DirNode = table.root('import', name, specifier);
+    let bytes: Uint8Array;
+    try {
+      bytes = await root.read(path);
+    } catch (error) {
+      if (isCathedralError(error, 'NOT_FOUND') || isCathedralError(error, 'WRONG_KIND')) {
+        throw new ModuleNotFoundError({
+          operation: 'import',
+          target: specifier,
+          realm,
+          problem: 'no such module',
+          rule: "modules are read from the realm's own roots",
+          allow: `add the file to the root bound to "${name}"`,
+        });
+      }
+      throw isCathedralError(error) ? restate(error, { operation: 'import', target: specifier }) : error;
+    }
+    if (isJson) return { source: jsonModule(decoder.decode(bytes), specifier, realm), specifier };
+    return { source: sources.get(specifier, bytes, () => decoder.decode(bytes)), specifier };
+  };
+
+  // Both hooks also run for a guest's dynamic import(): what they throw must
+  // be guest-facing (the host turns it back into its own error class).
+  return {
+    resolveHook: (specifier: string, referrer: string): string => {
+      try {
+        return resolveHook(specifier, referrer);
+      } catch (error) {
+        throw forGuest(error);
+      }
+    },
+    importHook: (specifier: string) =>
+      importHook(specifier).catch((error: unknown) => {
+        throw forGuest(error);
+      }),
+  };
+};

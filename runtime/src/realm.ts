@@ -1,0 +1,133 @@
+/**
+ * A realm at the compartment tier: one hardened compartment whose global
+ * object holds `resolve`, `harden`, `E`, `Far`, a routed `console`, the text
+ * codecs and the spawner's caps — and nothing else (see ./compartment.ts).
+ *
+ * The realm's roots and caps reach the guest through its gate (./gate.ts);
+ * `terminate()` revokes the gate, so everything the realm held refuses
+ * further use. The host calls the main module's exports through wrappers
+ * that harden what crosses and report guest errors with their location.
+ */
+import { E, Far } from '@endo/far';
+import type { Node } from '@cathedral/sdk';
+import { RevokedError } from '@cathedral/sdk';
+import { type ConsoleRoute, makeConsoleSink } from './console.js';
+import { RealmCompartment } from './compartment.js';
+import { makeGate } from './gate.js';
+import { fromGuest } from './guest-error.js';
+import { makeModuleHooks } from './modules/loader.js';
+import { makePackageLoader } from './modules/packages.js';
+import type { SourceCache } from './modules/source-cache.js';
+import type { CheckedSpec, Tier } from './spec.js';
+import { makeTable } from './table.js';
+
+/** What a realm's guest-side helpers are made by: shared, hardened, powerless. */
+export interface GuestKit {
+  readonly makeConsole: (sink: (level: unknown, line: unknown) => void) => {
+    readonly console: object;
+    readonly format: (value: unknown) => string;
+  };
+  readonly TextEncoder: unknown;
+  readonly TextDecoder: unknown;
+}
+
+/** A function exported by a guest's main module, as the host calls it. */
+export type Exported = (...args: never[]) => Promise<unknown>;
+
+export interface Realm {
+  readonly name: string;
+  readonly tier: Tier;
+  /** The main module's exports: functions return promises; other values are hardened. */
+  readonly exports: Readonly<Record<string, unknown>>;
+  /** What enforces each limit of this realm on this machine. */
+  readonly enforcement: Readonly<Record<string, string>>;
+  /** Ends the realm: every capability it held refuses further use. */
+  terminate(): Promise<void>;
+}
+
+export interface RealmContext {
+  readonly kit: GuestKit;
+  readonly sources: SourceCache;
+  readonly route: ConsoleRoute;
+  readonly report: (message: string) => void;
+}
+
+const wrapExports = (
+  namespace: Readonly<Record<string, unknown>>,
+  realm: string,
+  isLive: () => boolean,
+  format: (value: unknown) => string,
+  wrapArg: (value: unknown) => unknown,
+): Readonly<Record<string, unknown>> => {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(namespace)) {
+    const value = namespace[key];
+    if (typeof value !== 'function') {
+      out[key] = harden(value);
+      continue;
+    }
+    out[key] = async (...args: unknown[]) => {
+      if (!isLive()) {
+        throw new RevokedError({
+          operation: `call "${key}"`,
+          realm,
+          problem: 'the realm was terminated',
+          rule: 'a terminated realm runs no more code',
+          allow: 'spawn the realm again',
+        });
+      }
+      try {
+        const result: unknown = await Reflect.apply(value, undefined, harden(args.map(wrapArg)));
+        return harden(result);
+      } catch (error) {
+        throw fromGuest(error, { realm, operation: `call "${key}"`, format });
+      }
+    };
+  }
+  return harden(out);
+};
+
+export const makeCompartmentRealm = async (spec: CheckedSpec, context: RealmContext): Promise<Realm> => {
+  const { name } = spec;
+  const gate = makeGate({ realm: name, ceiling: spec.ceiling, report: context.report });
+  const roots = new Map([...spec.roots].map(([key, node]) => [key, gate.wrapRoot(node, `${key}://`)]));
+  const table = makeTable(name, roots);
+  const { console, format } = context.kit.makeConsole(
+    makeConsoleSink(name, spec.console ?? context.route, gate.isLive),
+  );
+  const resolve = (uri: string): Promise<Node> => gate.guard('resolve', typeof uri === 'string' ? uri : undefined, () => table.resolve(uri));
+  const base = { console, harden, TextEncoder: context.kit.TextEncoder, TextDecoder: context.kit.TextDecoder };
+  const globals: Record<string, unknown> = { ...base, resolve: harden(resolve), E, Far };
+  for (const [key, value] of spec.caps) globals[key] = gate.wrap(value, key);
+  const packages = makePackageLoader({ realm: name, app: roots.get('app'), globals: base, Compartment: RealmCompartment });
+  const compartment = new RealmCompartment({
+    __options__: true,
+    name,
+    globals,
+    noAggregateLoadErrors: true,
+    ...makeModuleHooks({ realm: name, table, sources: context.sources, packages }),
+  } as never);
+  let namespace: Record<string, unknown>;
+  try {
+    ({ namespace } = (await compartment.import(spec.main)) as { namespace: Record<string, unknown> });
+  } catch (error) {
+    gate.revoke('the main module failed to load');
+    throw fromGuest(error, { realm: name, operation: `import ${JSON.stringify(spec.main)}`, format });
+  }
+  const exports = wrapExports(namespace, name, gate.isLive, format, value => gate.wrap(value, 'argument'));
+  return harden({
+    name,
+    tier: 'compartment' as const,
+    exports,
+    enforcement: harden({
+      names: 'resolution table + SES compartment',
+      ceiling: 'realm gate (every node operation)',
+      cpuMs: 'not enforceable at the compartment tier',
+      wallMs: 'not enforceable at the compartment tier',
+      heapMb: 'not enforceable at the compartment tier',
+    }),
+    terminate: async () => {
+      gate.revoke('terminated');
+    },
+  });
+};
