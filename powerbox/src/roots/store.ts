@@ -46,10 +46,10 @@ const flag = (operation: string, options: unknown, name: string): boolean => {
 
 const makeFile = (store: Store, at: CheckedPath): FileNode =>
   Far('File', {
-    stat: () => store.stat(at),
-    read: () => store.read(at),
+    stat: async () => store.stat(at),
+    read: async () => store.read(at),
     readText: async () => toText(await store.read(at)),
-    write: (data: Data) => store.write(at, toBytes('write', showPath(at), data), { parents: false }),
+    write: async (data: Data) => store.write(at, toBytes('write', showPath(at), data), { parents: false }),
   });
 
 const makeDir = (store: Store, at: CheckedPath): DirNode => {
@@ -60,20 +60,20 @@ const makeDir = (store: Store, at: CheckedPath): DirNode => {
       const { kind } = await store.stat(target);
       return kind === 'dir' ? makeDir(store, target) : makeFile(store, target);
     },
-    list: (path?: string) => store.list(here('list', path)),
-    stat: (path?: string) => store.stat(here('stat', path)),
-    read: (path: string) => store.read(here('read', path)),
+    list: async (path?: string) => store.list(here('list', path)),
+    stat: async (path?: string) => store.stat(here('stat', path)),
+    read: async (path: string) => store.read(here('read', path)),
     readText: async (path: string) => toText(await store.read(here('readText', path))),
-    write: (path: string, data: Data, options?: WriteOptions) => {
+    write: async (path: string, data: Data, options?: WriteOptions) => {
       const target = here('write', path);
       const parents = flag('write', options, 'parents');
       return store.write(target, toBytes('write', path, data), { parents });
     },
-    mkdir: (path: string, options?: MkdirOptions) =>
+    mkdir: async (path: string, options?: MkdirOptions) =>
       store.mkdir(here('mkdir', path), { recursive: flag('mkdir', options, 'recursive') }),
-    remove: (path: string, options?: RemoveOptions) =>
+    remove: async (path: string, options?: RemoveOptions) =>
       store.remove(here('remove', path), { recursive: flag('remove', options, 'recursive') }),
-    rename: (from: string, to: string) => store.rename(here('rename', from), here('rename', to)),
+    rename: async (from: string, to: string) => store.rename(here('rename', from), here('rename', to)),
   });
 };
 

@@ -1,0 +1,28 @@
+import test from 'ava';
+import fc from 'fast-check';
+import { isCathedralError } from '@cathedral/sdk';
+import { checkPath } from '../src/index.js';
+
+test('checkPath - plain relative paths become segments, dropping "." and empty ones', t => {
+  t.deepEqual([...checkPath('read', 'a/./b//c')], ['a', 'b', 'c']);
+  t.deepEqual([...checkPath('read', '')], []);
+  t.deepEqual([...checkPath('read', '.')], []);
+});
+
+test('checkPath - no accepted path ever holds "..", a separator or NUL in a segment (property)', t => {
+  const alphabet = fc.constantFrom('a', 'b', '.', '..', '/', '\\', '%2e', '%2f', '%5c', '%00', '\0', '\u0001', 'é', 'e\u0301', ' ', '%');
+  fc.assert(
+    fc.property(fc.array(alphabet, { maxLength: 12 }), parts => {
+      const path = parts.join('');
+      let segments: readonly string[];
+      try {
+        segments = checkPath('read', path);
+      } catch (error) {
+        return isCathedralError(error, 'PATH_ESCAPE') || isCathedralError(error, 'INVALID_ARGUMENT');
+      }
+      return segments.every(s => s !== '..' && s !== '.' && s !== '' && !/[/\\\0]/.test(s) && !/%(2f|5c|2e|00)/i.test(s));
+    }),
+    { seed: 42, numRuns: 2000 },
+  );
+  t.pass();
+});
