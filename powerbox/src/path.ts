@@ -8,7 +8,8 @@
  * Refused, with `PathEscapeError`: absolute paths, `..` anywhere, NUL,
  * backslashes, and percent-encoded separators, dots or NUL (`%2f`, `%5c`,
  * `%2e`, `%00`), which some layer below might decode. Refused with
- * `InvalidArgumentError`: non-strings, control characters, a segment over
+ * `InvalidArgumentError`: non-strings, control, bidi and zero-width
+ * characters, lone surrogates, a segment over
  * 255 UTF-8 bytes, a path over 4096. `.` and empty segments are dropped.
  *
  * This module does not touch any store: symlinks and other store-level
@@ -23,8 +24,14 @@ export type CheckedPath = readonly string[] & { readonly [checked]: true };
 export const MAX_SEGMENT_BYTES = 255;
 export const MAX_PATH_BYTES = 4096;
 
+// C0 and C1 controls, DEL, bidi overrides and isolates, zero-width characters
+// and the BOM: invisible or reordering characters that make two different
+// names look alike in a listing or a message.
 // eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0001-\u001f\u007f]/;
+const CONTROL = /[\u0001-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/;
+// A lone surrogate is not a character: Node turns it into U+FFFD on the way
+// to the file system, so several guest names would reach one file.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const ENCODED_HAZARD = /%(2f|5c|2e|00)/i;
 const encoder = new TextEncoder();
 
@@ -50,7 +57,10 @@ export const checkPath = (operation: string, path: unknown): CheckedPath => {
   if (ENCODED_HAZARD.test(path)) throw escape(operation, path, 'the path contains a percent-encoded separator, dot or NUL');
   if (path.startsWith('/')) throw escape(operation, path, 'the path is absolute');
   if (CONTROL.test(path)) {
-    throw invalid(operation, JSON.stringify(path), 'the path contains a control character', 'names are printable');
+    throw invalid(operation, JSON.stringify(path), 'the path contains a control, bidi or zero-width character', 'names are printable and visible');
+  }
+  if (LONE_SURROGATE.test(path)) {
+    throw invalid(operation, JSON.stringify(path), 'the path contains a lone surrogate', 'names are well-formed Unicode');
   }
   if (encoder.encode(path).length > MAX_PATH_BYTES) {
     throw invalid(operation, `${path.slice(0, 64)}…`, `the path is longer than ${MAX_PATH_BYTES} bytes`, 'paths fit in 4096 bytes');

@@ -26,3 +26,11 @@ test('checkPath - no accepted path ever holds "..", a separator or NUL in a segm
   );
   t.pass();
 });
+
+test('checkPath - invisible, reordering and ill-formed names are refused', t => {
+  for (const path of ['a\u0085b', 'x\u202etxt.exe', 'zero\u200bwidth', '\ufeffbom', 'lone\ud800', 'lone\udc00x']) {
+    const error = t.throws(() => checkPath('read', path));
+    t.true(isCathedralError(error, 'INVALID_ARGUMENT'), JSON.stringify(path));
+  }
+  t.deepEqual([...checkPath('read', 'emoji-\ud83d\ude00')], ['emoji-\ud83d\ude00']);
+});

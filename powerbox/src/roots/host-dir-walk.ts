@@ -17,9 +17,10 @@
  *
  * This module does not read, write or list: host-dir.ts does.
  */
-import { type BigIntStats, type FileHandle, lstat, mkdir, open, stat } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, stat } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
 import { constants } from 'node:fs';
-import { changed, errnoOf, fromHost, notADir, notFound, rootGone, symlinkRefused } from './host-dir-errors.js';
+import { changed, errnoOf, fromHost, notADir, notFound, rootGone, specialRefused, symlinkRefused } from './host-dir-errors.js';
 
 /** The host directory a `hostDir` is bound to, fixed at creation. */
 export interface Root {
@@ -105,8 +106,8 @@ export const openRoot = async (root: Root, operation: string, target: string): P
   const handle = await open(root.hostPath, DIR_FLAGS).catch(() => {
     throw rootGone(operation, target);
   });
-  const here = await handle.stat({ bigint: true });
-  if (here.dev !== root.dev || here.ino !== root.ino) {
+  const here = await handle.stat({ bigint: true }).catch(() => undefined);
+  if (here === undefined || here.dev !== root.dev || here.ino !== root.ino) {
     await handle.close();
     throw rootGone(operation, target);
   }
@@ -134,8 +135,11 @@ const refusal = async (opener: Opener, dir: Place, name: string, operation: stri
   if (found === undefined) return notFound(operation, target);
   if (found.isSymbolicLink()) return symlinkRefused(operation, target, name);
   if (found.isDirectory()) return changed(operation, target, name);
-  return notADir(operation, target, name);
+  return found.isFile() ? notADir(operation, target, name) : specialRefused(operation, target, name);
 };
+
+/** How often an entry replaced between two looks (a concurrent rename, an atomic write) is looked at again. */
+export const ATTEMPTS = 3;
 
 /** Opens directory `name` of `dir` without following a symlink there; creates it first when `create`. */
 export const openChild = async (
@@ -145,6 +149,7 @@ export const openChild = async (
   operation: string,
   target: string,
   create = false,
+  attempt = 1,
 ): Promise<Place> => {
   const at = opener.entry(dir, name);
   let handle: FileHandle;
@@ -156,19 +161,25 @@ export const openChild = async (
     await mkdir(at).catch((e: unknown) => {
       if (errnoOf(e) !== 'EEXIST') throw fromHost(operation, target, e);
     });
-    return openChild(opener, dir, name, operation, target, false);
+    return openChild(opener, dir, name, operation, target, false, attempt);
   }
+  let held: BigIntStats;
+  let named: BigIntStats;
   try {
-    // The descriptor and the name must still be the same directory: under the
-    // checked-path opener this is what catches a symlink swapped in mid-walk.
-    const [held, named] = await Promise.all([handle.stat({ bigint: true }), lstat(at, { bigint: true })]);
-    if (!held.isDirectory() || !named.isDirectory() || !sameFile(held, named)) throw changed(operation, target, name);
-    const hostPath = checkedPathOpener.entry(dir, name);
-    return { handle, hostPath, trail: [...dir.trail, { name, hostPath, dev: held.dev, ino: held.ino }] };
+    [held, named] = await Promise.all([handle.stat({ bigint: true }), lstat(at, { bigint: true })]);
   } catch (error) {
     await handle.close();
     throw fromHost(operation, target, error);
   }
+  // The descriptor and the name must be the same directory: under the
+  // checked-path opener this is what catches a symlink swapped in mid-walk.
+  if (held.isDirectory() && named.isDirectory() && sameFile(held, named)) {
+    const hostPath = checkedPathOpener.entry(dir, name);
+    return { handle, hostPath, trail: [...dir.trail, { name, hostPath, dev: held.dev, ino: held.ino }] };
+  }
+  await handle.close();
+  if (attempt >= ATTEMPTS) throw changed(operation, target, name);
+  return openChild(opener, dir, name, operation, target, create, attempt + 1);
 };
 
 /** Opens the directory at `segments` below the root; the caller closes it. */

@@ -77,13 +77,13 @@ const makeMemoryStore = (top: Dir): Store => {
     return [dir, name];
   };
   const statOf = (entry: Entry): Stat =>
-    entry instanceof Map ? { kind: 'dir', size: entry.size } : { kind: 'file', size: entry.byteLength };
+    Object.freeze(entry instanceof Map ? { kind: 'dir', size: entry.size } : { kind: 'file', size: entry.byteLength });
 
   return {
     stat: async path => statOf(lookup('stat', path)),
     list: async path =>
       [...dirAt('list', path)]
-        .map(([name, entry]): DirEntry => ({ name, kind: entry instanceof Map ? 'dir' : 'file' }))
+        .map(([name, entry]): DirEntry => Object.freeze({ name, kind: entry instanceof Map ? 'dir' : 'file' }))
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     read: async path => {
       const entry = lookup('read', path);
@@ -159,4 +159,4 @@ const makeMemoryStore = (top: Dir): Store => {
 };
 
 /** A new in-memory root, optionally filled from a tree literal. */
-export const memory = (tree: TreeLiteral = {}): DirNode => makeStoreRoot(makeMemoryStore(fromLiteral(tree, [])));
+export const memory = (tree: TreeLiteral = {}): DirNode => makeStoreRoot(makeMemoryStore(fromLiteral(tree, [])), 'memory');

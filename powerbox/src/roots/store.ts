@@ -13,6 +13,7 @@ import type { Data, DirEntry, DirNode, FileNode, MkdirOptions, Node, RemoveOptio
 import { InvalidArgumentError, WrongKindError } from '@cathedral/sdk';
 import { type CheckedPath, checkPath, joinPath, showPath } from '../path.js';
 import { toBytes, toText } from '../data.js';
+import { recordLineage } from '../lineage.js';
 
 /** A path-addressed backend. Every method may throw a Cathedral error. */
 export interface Store {
@@ -44,21 +45,21 @@ const flag = (operation: string, options: unknown, name: string): boolean => {
   return desc.value;
 };
 
-const makeFile = (store: Store, at: CheckedPath): FileNode =>
-  Far('File', {
+const makeFile = (store: Store, at: CheckedPath, label: string): FileNode =>
+  recordLineage(Far('File', {
     stat: async () => store.stat(at),
     read: async () => store.read(at),
     readText: async () => toText(await store.read(at)),
     write: async (data: Data) => store.write(at, toBytes('write', showPath(at), data), { parents: false }),
-  });
+  }), label);
 
-const makeDir = (store: Store, at: CheckedPath): DirNode => {
+const makeDir = (store: Store, at: CheckedPath, label: string): DirNode => {
   const here = (operation: string, path: unknown = ''): CheckedPath => joinPath(at, checkPath(operation, path));
-  return Far('Dir', {
+  return recordLineage(Far('Dir', {
     resolve: async (path: string): Promise<Node> => {
       const target = here('resolve', path);
       const { kind } = await store.stat(target);
-      return kind === 'dir' ? makeDir(store, target) : makeFile(store, target);
+      return kind === 'dir' ? makeDir(store, target, label) : makeFile(store, target, label);
     },
     list: async (path?: string) => store.list(here('list', path)),
     stat: async (path?: string) => store.stat(here('stat', path)),
@@ -74,11 +75,11 @@ const makeDir = (store: Store, at: CheckedPath): DirNode => {
     remove: async (path: string, options?: RemoveOptions) =>
       store.remove(here('remove', path), { recursive: flag('remove', options, 'recursive') }),
     rename: async (from: string, to: string) => store.rename(here('rename', from), here('rename', to)),
-  });
+  }), label);
 };
 
-/** The top directory node of `store`. */
-export const makeStoreRoot = (store: Store): DirNode => makeDir(store, checkPath('resolve', ''));
+/** The top directory node of `store`; `label` names the backend in routes (`memory`, `hostDir`). */
+export const makeStoreRoot = (store: Store, label = 'store'): DirNode => makeDir(store, checkPath('resolve', ''), label);
 
 /** Refusal for an operation that needs a directory and found a file, or the reverse. */
 export const wrongKind = (operation: string, path: CheckedPath, expected: 'dir' | 'file') =>

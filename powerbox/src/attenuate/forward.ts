@@ -1,0 +1,164 @@
+/**
+ * The one forwarder every attenuation is built on.
+ *
+ * An attenuated node is a record of functions over private state (never a
+ * Proxy: formatting or reflecting a Proxy can reach its target). It checks
+ * the guest's path, asks its `Layer` whether the operation may go on and to
+ * which path below, forwards to the inner directory by path, and lets the
+ * layer look at the answer. Children reached through `resolve` are forwarders
+ * over the same inner directory and the same layer, so whatever the layer
+ * refuses stays refused at every depth.
+ *
+ * A layer can only refuse, narrow a path or filter an answer: it is given no
+ * way to add authority, since it only ever calls the inner node it was given.
+ */
+import { Far, getInterfaceOf } from '@endo/pass-style';
+import type { Data, DirEntry, DirNode, FileNode, MkdirOptions, Node, NodeOperation, RemoveOptions, Stat, WriteOptions } from '@cathedral/sdk';
+import { InvalidArgumentError } from '@cathedral/sdk';
+import { type CheckedPath, checkPath, joinPath, showPath } from '../path.js';
+import { recordLineage } from '../lineage.js';
+
+/** What an attenuation decides. Paths are relative to the attenuated root. */
+export interface Layer {
+  /** A label for routes and messages, e.g. `readOnly` or `filter("docs/**")`. */
+  readonly label: string;
+  /** Refuses (throws) or allows `operation` on `path`; `to` is the second path of a rename. */
+  check(operation: NodeOperation, path: CheckedPath, to?: CheckedPath): void;
+  /** Filters a listing of the directory at `path`. */
+  list?(path: CheckedPath, entries: readonly DirEntry[]): readonly DirEntry[];
+  /** Runs after the inner node answered, before the answer is returned (e.g. a revocation that happened meanwhile). */
+  after?(operation: NodeOperation, path: CheckedPath): void;
+  /** Runs around a mutation; may account for it, must leave nothing half-done when it throws. */
+  mutate?<R>(operation: NodeOperation, path: CheckedPath, run: () => Promise<R>, data?: Uint8Array): Promise<R>;
+}
+
+type Inner = DirNode;
+
+const isFile = (node: unknown): boolean => getInterfaceOf(node) === 'Alleged: File';
+
+const forwardTo = async <R>(layer: Layer, operation: NodeOperation, path: CheckedPath, run: () => Promise<R>): Promise<R> => {
+  const result = await run();
+  layer.after?.(operation, path);
+  return result;
+};
+
+const mutation = <R>(layer: Layer, operation: NodeOperation, path: CheckedPath, run: () => Promise<R>, data?: Uint8Array): Promise<R> =>
+  forwardTo(layer, operation, path, () => (layer.mutate === undefined ? run() : layer.mutate(operation, path, run, data)));
+
+const bytesOf = (operation: string, path: string, data: unknown): Uint8Array | string => {
+  if (typeof data === 'string') return data;
+  if (ArrayBuffer.isView(data) && data instanceof Uint8Array) return new Uint8Array(data);
+  throw new InvalidArgumentError({ operation, target: path, problem: 'data must be a string or a Uint8Array', rule: 'stores hold bytes' });
+};
+
+const encoder = new TextEncoder();
+const asBytes = (data: Uint8Array | string): Uint8Array => (typeof data === 'string' ? encoder.encode(data) : data);
+
+/** The four file operations, whether the inner node is a directory (by path) or a file. */
+interface FileAccess {
+  stat(): Promise<Stat>;
+  read(): Promise<Uint8Array>;
+  readText(): Promise<string>;
+  write(data: Uint8Array | string): Promise<void>;
+}
+
+const makeFile = (access: FileAccess, layer: Layer, at: CheckedPath, inner: object): FileNode => {
+  const node = Far('File', {
+    stat: async (): Promise<Stat> => {
+      layer.check('stat', at);
+      return forwardTo(layer, 'stat', at, () => access.stat());
+    },
+    read: async () => {
+      layer.check('read', at);
+      return forwardTo(layer, 'read', at, () => access.read());
+    },
+    readText: async () => {
+      layer.check('readText', at);
+      return forwardTo(layer, 'readText', at, () => access.readText());
+    },
+    write: async (data: Data) => {
+      const bytes = bytesOf('write', showPath(at), data);
+      layer.check('write', at);
+      return mutation(layer, 'write', at, () => access.write(bytes), asBytes(bytes));
+    },
+  });
+  return recordLineage(node, layer.label, inner);
+};
+
+const fileIn = (inner: Inner, at: CheckedPath): FileAccess => {
+  const p = showPath(at);
+  return {
+    stat: () => inner.stat(p),
+    read: () => inner.read(p),
+    readText: () => inner.readText(p),
+    write: data => inner.write(p, data),
+  };
+};
+
+const makeDir = (inner: Inner, layer: Layer, at: CheckedPath): DirNode => {
+  const here = (operation: NodeOperation, path: unknown = ''): CheckedPath => {
+    const full = joinPath(at, checkPath(operation, path));
+    layer.check(operation, full);
+    return full;
+  };
+  const node = Far('Dir', {
+    resolve: async (path: string): Promise<Node> => {
+      const full = here('resolve', path);
+      const { kind } = await forwardTo(layer, 'resolve', full, () => inner.stat(showPath(full)));
+      return kind === 'dir' ? makeDir(inner, layer, full) : makeFile(fileIn(inner, full), layer, full, inner);
+    },
+    list: async (path?: string) => {
+      const full = here('list', path);
+      const entries = await forwardTo(layer, 'list', full, () => inner.list(showPath(full)));
+      return layer.list === undefined ? entries : layer.list(full, entries);
+    },
+    stat: async (path?: string) => {
+      const full = here('stat', path);
+      return forwardTo(layer, 'stat', full, () => inner.stat(showPath(full)));
+    },
+    read: async (path: string) => {
+      const full = here('read', path);
+      return forwardTo(layer, 'read', full, () => inner.read(showPath(full)));
+    },
+    readText: async (path: string) => {
+      const full = here('readText', path);
+      return forwardTo(layer, 'readText', full, () => inner.readText(showPath(full)));
+    },
+    write: async (path: string, data: Data, options?: WriteOptions) => {
+      const bytes = bytesOf('write', String(path), data);
+      const full = here('write', path);
+      return mutation(layer, 'write', full, () => inner.write(showPath(full), bytes, options), asBytes(bytes));
+    },
+    mkdir: async (path: string, options?: MkdirOptions) => {
+      const full = here('mkdir', path);
+      return mutation(layer, 'mkdir', full, () => inner.mkdir(showPath(full), options));
+    },
+    remove: async (path: string, options?: RemoveOptions) => {
+      const full = here('remove', path);
+      return mutation(layer, 'remove', full, () => inner.remove(showPath(full), options));
+    },
+    rename: async (from: string, to: string) => {
+      const source = joinPath(at, checkPath('rename', from));
+      const target = joinPath(at, checkPath('rename', to));
+      layer.check('rename', source, target);
+      return mutation(layer, 'rename', source, () => inner.rename(showPath(source), showPath(target)));
+    },
+  });
+  return recordLineage(node, layer.label, inner);
+};
+
+/**
+ * Attenuates `node` with `layer`: a directory is forwarded by path, a file
+ * as itself (its path is the empty path).
+ */
+export const attenuate = <N extends Node>(node: N, layer: Layer): N => {
+  const top = checkPath('resolve', '');
+  if (isFile(node)) {
+    const file = node as FileNode;
+    return makeFile({ stat: () => file.stat(), read: () => file.read(), readText: () => file.readText(), write: d => file.write(d) }, layer, top, file) as N;
+  }
+  return makeDir(node as DirNode, layer, top) as N;
+};
+
+/** Attenuates the directory at `at` below `dir`: guest paths are appended to `at`. */
+export const attenuateAt = (dir: DirNode, layer: Layer, at: CheckedPath): DirNode => makeDir(dir, layer, at);
