@@ -1,4 +1,14 @@
 import '@cathedral/sdk/shims';
 export { memory } from './roots/memory.js';
+export { hostDir } from './roots/host-dir.js';
 export { makeStoreRoot, type Store } from './roots/store.js';
 export { checkPath, showPath, type CheckedPath } from './path.js';
+export { attenuate, attenuateAt, type Layer } from './attenuate/forward.js';
+export { readOnly } from './attenuate/read-only.js';
+export { subtree } from './attenuate/subtree.js';
+export { revocable, type Revocable } from './attenuate/revocable.js';
+export { describeNode } from './lineage.js';
+export { makeLedger, type Ledger, type LedgerEntry, type LedgerAction, type LedgerQuery } from './ledger.js';
+export { innerOf } from './lineage.js';
+export { filter } from './attenuate/filter.js';
+export { overlay, type Overlay, type OverlayChange, type OverlayControl } from './attenuate/overlay.js';

@@ -19,6 +19,7 @@
 import { Far, getInterfaceOf } from '@endo/pass-style';
 import type { EffectKind } from '@cathedral/sdk';
 import { CathedralError, CeilingError, IoError, RevokedError, restate, stackOf } from '@cathedral/sdk';
+import { describeNode } from '@cathedral/powerbox';
 import { isGuestFacing, toGuestFacing } from './guest-error.js';
 
 /** What a gate needs to know about its realm. */
@@ -27,6 +28,15 @@ export interface GateOptions {
   readonly ceiling: ReadonlySet<EffectKind>;
   /** Where host-side details of a redacted error go. */
   readonly report: (message: string) => void;
+  /** Who bound the realm's roots, for refusals that explain their route (`host` or a realm name). */
+  readonly grantor: string;
+}
+
+/** What the gate knows of one of its wrappers. */
+export interface Wrapped {
+  readonly original: object;
+  /** The realm URI it was reached by, when it is a node reached through the table. */
+  readonly uri: string | undefined;
 }
 
 export interface Gate {
@@ -36,6 +46,8 @@ export interface Gate {
   wrap<T>(value: T, label: string): T;
   /** Runs a host function on the guest's behalf with the gate's error handling. */
   guard<R>(operation: string, target: string | undefined, run: () => R): R;
+  /** What a wrapper of this gate forwards to, or undefined for anything else. */
+  unwrap(value: unknown): Wrapped | undefined;
   /** Ends the realm's access: every wrapped thing refuses from now on. */
   revoke(reason: string): void;
   isLive(): boolean;
@@ -58,9 +70,20 @@ const joinUri = (uri: string, path: unknown): string => {
   return uri.endsWith('/') ? `${uri}${path}` : `${uri}/${path}`;
 };
 
-export const makeGate = ({ realm, ceiling, report }: GateOptions): Gate => {
+export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate => {
   let revokedBecause: string | undefined;
   const wrappers = new WeakMap<object, unknown>();
+  const originals = new WeakMap<object, Wrapped>();
+  const roots = new Map<string, object>();
+
+  // Authority refusals on a node say how the realm came to hold it.
+  const explain = (error: CathedralError, target: string | undefined): string => {
+    if (error.code !== 'CEILING' && error.code !== 'REVOKED') return error.problem;
+    const scheme = target === undefined ? undefined : /^([a-z][a-z0-9+.-]*):\/\//.exec(target)?.[1];
+    const root = scheme === undefined ? undefined : roots.get(scheme);
+    if (root === undefined) return error.problem;
+    return `${error.problem}; realm "${realm}" holds ${scheme}:// through ${describeNode(root)}, granted by "${grantor}"`;
+  };
 
   const refuseIfRevoked = (operation: string, target: string | undefined): void => {
     if (revokedBecause === undefined) return;
@@ -77,7 +100,7 @@ export const makeGate = ({ realm, ceiling, report }: GateOptions): Gate => {
     if (isGuestFacing(error)) return error;
     if (error instanceof CathedralError) {
       // Names the realm, and the URI as the guest wrote it where the gate knows it.
-      return toGuestFacing(restate(error, { realm, target: target ?? error.target }));
+      return toGuestFacing(restate(error, { realm, target: target ?? error.target, problem: explain(error, target) }));
     }
     report(`${operation} ${target ?? ''} in realm "${realm}" failed in the host: ${stackOf(error) || String(error)}`);
     return toGuestFacing(
@@ -115,7 +138,8 @@ export const makeGate = ({ realm, ceiling, report }: GateOptions): Gate => {
 
   const wrapRemotable = (target: object, uri: string | undefined, label: string): unknown => {
     const iface = getInterfaceOf(target) ?? 'Alleged: Object';
-    const isNode = iface === 'Alleged: Dir' || iface === 'Alleged: File';
+    const isDir = iface === 'Alleged: Dir';
+    const isNode = isDir || iface === 'Alleged: File';
     const methods: Record<string, (...args: unknown[]) => unknown> = {};
     const names = Reflect.ownKeys(target).filter(
       (k): k is string => typeof k === 'string' && typeof (target as Record<string, unknown>)[k] === 'function',
@@ -124,7 +148,8 @@ export const makeGate = ({ realm, ceiling, report }: GateOptions): Gate => {
       const method = (target as Record<string, (...args: unknown[]) => unknown>)[name] as (...a: unknown[]) => unknown;
       const effect = isNode ? nodeEffect[name] : undefined;
       methods[name] = (...args: unknown[]) => {
-        const where = isNode && uri !== undefined ? (name === 'rename' ? uri : joinUri(uri, args[0])) : label;
+        // Directory methods take a path first; file methods act on the file itself.
+        const where = isNode && uri !== undefined ? (isDir && name !== 'rename' ? joinUri(uri, args[0]) : uri) : label;
         const checkCeiling = () => {
           if (effect === undefined || ceiling.has(effect)) return;
           throw new CeilingError({
@@ -146,7 +171,9 @@ export const makeGate = ({ realm, ceiling, report }: GateOptions): Gate => {
           : wrapValue(result, childUri, label);
       };
     }
-    return Far(iface.replace(/^Alleged: /, ''), methods);
+    const wrapper = Far(iface.replace(/^Alleged: /, ''), methods);
+    originals.set(wrapper, { original: target, uri });
+    return wrapper;
   };
 
   wrapValue = (value: unknown, uri: string | undefined, label: string): unknown => {
@@ -184,7 +211,11 @@ export const makeGate = ({ realm, ceiling, report }: GateOptions): Gate => {
     });
 
   return harden({
-    wrapRoot: <T>(node: T, uri: string): T => wrapValue(node, uri, uri) as T,
+    wrapRoot: <T>(node: T, uri: string): T => {
+      roots.set(uri.replace(/:\/\/$/, ''), node as object);
+      return wrapValue(node, uri, uri) as T;
+    },
+    unwrap: (value: unknown) => (typeof value === 'object' && value !== null ? originals.get(value) : undefined),
     wrap: <T>(value: T, label: string): T => wrapValue(value, undefined, label) as T,
     guard,
     revoke: (reason: string) => {

@@ -4,17 +4,27 @@
  * It locks the host down once (see @cathedral/sdk/lockdown), builds the
  * powerless guest kit shared by all realms (console factory, text codecs,
  * evaluated once in a frozen compartment of their own), keeps the parsed
- * module cache, and spawns realms.
+ * module cache, the registry of realms and the ledger, and spawns realms —
+ * for the application, and for realms that hold an authority (one level
+ * down, the same machinery).
  *
- * It deliberately holds no authority of its own beyond what `spawn` is
- * handed: roots and caps come from the caller.
+ * Its own ambient powers, all at this outermost edge: `node:crypto` for
+ * sturdy-reference tokens, `Date.now` for ledger times, `process.stderr` as
+ * the default report route. Roots and caps come from the caller.
  */
+import { randomBytes } from 'node:crypto';
+import type { EffectKind } from '@cathedral/sdk';
+import { effectKinds } from '@cathedral/sdk';
 import { ensureLockdown } from '@cathedral/sdk/lockdown';
+import { type Ledger, makeLedger } from '@cathedral/powerbox';
+import type { ChildHandle } from './authority.js';
 import { type ConsoleRoute, defaultConsoleRoute, guestConsoleSource } from './console.js';
 import { RealmCompartment } from './compartment.js';
 import { type SourceCache, makeSourceCache } from './modules/source-cache.js';
-import { type GuestKit, type Realm, makeCompartmentRealm } from './realm.js';
-import { type SpawnSpec, checkSpec } from './spec.js';
+import { type GuestKit, type Parent, type Realm, type RealmContext, makeCompartmentRealm } from './realm.js';
+import { type RealmInfo, type RealmRecord, makeRegistry } from './registry.js';
+import type { Decider } from './requests.js';
+import { type SpawnSpec, type Spawner, checkSpec } from './spec.js';
 import { textCodecSource } from './text-codec.js';
 
 export interface HostOptions {
@@ -22,10 +32,16 @@ export interface HostOptions {
   readonly console?: ConsoleRoute;
   /** Where host-side details of errors redacted for guests go (default: stderr). */
   readonly report?: (message: string) => void;
+  /** Answers realms' `request({ kind, purpose })` (see `makeRuleDecider`); none by default. */
+  readonly decide?: Decider;
 }
 
 export interface Host {
   spawn(spec: SpawnSpec): Promise<Realm>;
+  /** Every running realm, children under their parents. */
+  ps(): readonly RealmInfo[];
+  /** The record of grants, mints, spawns, requests and revocations. */
+  readonly ledger: Pick<Ledger, 'query'>;
   /** How many parsed module sources are cached. */
   readonly cachedSources: number;
 }
@@ -40,19 +56,43 @@ const makeGuestKit = (): GuestKit => {
   return harden({ makeConsole, TextEncoder: codecs.TextEncoder, TextDecoder: codecs.TextDecoder });
 };
 
+const hostSpawner: Spawner = Object.freeze({ name: 'host', ceiling: new Set<EffectKind>(effectKinds), guest: false, tier: 'process' });
+
 export const createHost = async (options: HostOptions = {}): Promise<Host> => {
   ensureLockdown();
   const kit = makeGuestKit();
   const sources: SourceCache = makeSourceCache();
-  const route = options.console ?? defaultConsoleRoute;
-  const report = options.report ?? ((message: string) => process.stderr.write(`cathedral: ${message}\n`));
+  const registry = makeRegistry();
+  const ledger = makeLedger();
   let count = 0;
+
+  const spawnRealm = async (spec: unknown, spawner: Spawner, parent: Parent) => {
+    count += 1;
+    const checked = checkSpec(spec, `realm-${count}`, spawner);
+    return makeCompartmentRealm(checked, context, parent);
+  };
+
+  const spawnChild = async (spec: unknown, parent: RealmRecord): Promise<ChildHandle> => {
+    const { realm, record } = await spawnRealm(spec, { name: parent.name, ceiling: parent.ceiling, guest: true, tier: parent.tier }, { record: parent, grantor: parent.name });
+    return { record, exports: realm.exports };
+  };
+
+  const context: RealmContext = {
+    kit,
+    sources,
+    route: options.console ?? defaultConsoleRoute,
+    report: options.report ?? ((message: string) => process.stderr.write(`cathedral: ${message}\n`)),
+    registry,
+    ledger,
+    randomToken: () => randomBytes(18).toString('base64url'),
+    decide: options.decide,
+    spawnChild,
+  };
+
   return harden({
-    spawn: async (spec: SpawnSpec): Promise<Realm> => {
-      count += 1;
-      const checked = checkSpec(spec, `realm-${count}`);
-      return makeCompartmentRealm(checked, { kit, sources, route, report });
-    },
+    spawn: async (spec: SpawnSpec): Promise<Realm> => (await spawnRealm(spec, hostSpawner, { record: undefined, grantor: 'host' })).realm,
+    ps: () => registry.list(),
+    ledger: harden({ query: ledger.query }),
     get cachedSources() {
       return sources.size;
     },

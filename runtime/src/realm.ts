@@ -10,7 +10,11 @@
  */
 import { E, Far } from '@endo/far';
 import type { Node } from '@cathedral/sdk';
-import { RevokedError } from '@cathedral/sdk';
+import { InvalidArgumentError, RevokedError } from '@cathedral/sdk';
+import type { Ledger } from '@cathedral/powerbox';
+import { type ChildHandle, makeAuthority } from './authority.js';
+import type { RealmRecord, RealmState, Registry } from './registry.js';
+import { type Decider, makeRequest } from './requests.js';
 import { type ConsoleRoute, makeConsoleSink } from './console.js';
 import { RealmCompartment } from './compartment.js';
 import { makeGate } from './gate.js';
@@ -50,6 +54,18 @@ export interface RealmContext {
   readonly sources: SourceCache;
   readonly route: ConsoleRoute;
   readonly report: (message: string) => void;
+  readonly registry: Registry;
+  readonly ledger: Ledger;
+  readonly randomToken: () => string;
+  readonly decide: Decider | undefined;
+  /** Spawns a child of `parent` from a guest's spec. */
+  readonly spawnChild: (spec: unknown, parent: RealmRecord) => Promise<ChildHandle>;
+}
+
+/** Who spawns: the host (no parent) or a realm. */
+export interface Parent {
+  readonly record: RealmRecord | undefined;
+  readonly grantor: string;
 }
 
 const wrapExports = (
@@ -87,17 +103,63 @@ const wrapExports = (
   return harden(out);
 };
 
-export const makeCompartmentRealm = async (spec: CheckedSpec, context: RealmContext): Promise<Realm> => {
+export const makeCompartmentRealm = async (
+  spec: CheckedSpec,
+  context: RealmContext,
+  parent: Parent,
+): Promise<{ realm: Realm; record: RealmRecord }> => {
   const { name } = spec;
-  const gate = makeGate({ realm: name, ceiling: spec.ceiling, report: context.report });
+  const gate = makeGate({ realm: name, ceiling: spec.ceiling, report: context.report, grantor: parent.grantor });
   const roots = new Map([...spec.roots].map(([key, node]) => [key, gate.wrapRoot(node, `${key}://`)]));
+  let state: RealmState = 'running';
+  const record: RealmRecord = {
+    id: context.registry.nextId(),
+    name,
+    tier: 'compartment',
+    parent: parent.record,
+    children: new Set(),
+    gate,
+    ceiling: spec.ceiling,
+    grantor: parent.grantor,
+    get state() {
+      return state;
+    },
+    bind: (key, node) => {
+      if (roots.has(key)) {
+        throw new InvalidArgumentError({ operation: 'grant', target: `${key}://`, realm: name, problem: 'the name is already bound', rule: 'a grant adds a name; it never replaces one' });
+      }
+      roots.set(key, gate.wrapRoot(node, `${key}://`));
+    },
+    terminate: reason => {
+      if (state === 'terminated') return;
+      for (const child of [...record.children]) child.terminate(`its parent "${name}" ended`);
+      state = 'terminated';
+      gate.revoke(reason);
+      parent.record?.children.delete(record);
+      context.registry.remove(record);
+      context.ledger.record({ action: 'terminate', by: parent.grantor, for: name, detail: reason });
+    },
+  };
+  context.registry.add(record);
+  parent.record?.children.add(record);
   const table = makeTable(name, roots);
-  const { console, format } = context.kit.makeConsole(
-    makeConsoleSink(name, spec.console ?? context.route, gate.isLive),
-  );
+  const { console, format } = context.kit.makeConsole(makeConsoleSink(name, spec.console ?? context.route, gate.isLive));
   const resolve = (uri: string): Promise<Node> => gate.guard('resolve', typeof uri === 'string' ? uri : undefined, () => table.resolve(uri));
   const base = { console, harden, TextEncoder: context.kit.TextEncoder, TextDecoder: context.kit.TextDecoder };
-  const globals: Record<string, unknown> = { ...base, resolve: harden(resolve), E, Far };
+  const request = makeRequest({ realm: name, decide: context.decide, ledger: context.ledger, ceiling: spec.ceiling });
+  const globals: Record<string, unknown> = { ...base, resolve: harden(resolve), E, Far, request: gate.wrap(request, 'request') };
+  if (spec.authority !== undefined) {
+    const authority = makeAuthority({
+      record,
+      own: spec.authority.own.map(key => `${key}://`),
+      label: name,
+      registry: context.registry,
+      ledger: context.ledger,
+      randomToken: context.randomToken,
+      spawnChild: context.spawnChild,
+    });
+    globals['authority'] = gate.wrap(authority, 'authority');
+  }
   for (const [key, value] of spec.caps) globals[key] = gate.wrap(value, key);
   const packages = makePackageLoader({ realm: name, app: roots.get('app'), globals: base, Compartment: RealmCompartment });
   const compartment = new RealmCompartment({
@@ -107,15 +169,16 @@ export const makeCompartmentRealm = async (spec: CheckedSpec, context: RealmCont
     noAggregateLoadErrors: true,
     ...makeModuleHooks({ realm: name, table, sources: context.sources, packages }),
   } as never);
+  context.ledger.record({ action: 'spawn', by: parent.grantor, for: name, target: spec.main, detail: `roots: ${[...roots.keys()].join(', ')}` });
   let namespace: Record<string, unknown>;
   try {
     ({ namespace } = (await compartment.import(spec.main)) as { namespace: Record<string, unknown> });
   } catch (error) {
-    gate.revoke('the main module failed to load');
+    record.terminate('the main module failed to load');
     throw fromGuest(error, { realm: name, operation: `import ${JSON.stringify(spec.main)}`, format });
   }
   const exports = wrapExports(namespace, name, gate.isLive, format, value => gate.wrap(value, 'argument'));
-  return harden({
+  const realm: Realm = harden({
     name,
     tier: 'compartment' as const,
     exports,
@@ -127,7 +190,8 @@ export const makeCompartmentRealm = async (spec: CheckedSpec, context: RealmCont
       heapMb: 'not enforceable at the compartment tier',
     }),
     terminate: async () => {
-      gate.revoke('terminated');
+      record.terminate('terminated');
     },
   });
+  return { realm, record };
 };

@@ -5,7 +5,7 @@
  * bad spec is a typed error naming the field and never a half-made realm.
  */
 import type { DirNode, EffectKind } from '@cathedral/sdk';
-import { InvalidArgumentError, UnsupportedError, effectKinds, isEffectKind } from '@cathedral/sdk';
+import { CeilingError, InvalidArgumentError, UnsupportedError, effectKinds, isEffectKind } from '@cathedral/sdk';
 import { getInterfaceOf } from '@endo/pass-style';
 import type { ConsoleRoute } from './console.js';
 import { keptGlobals } from './compartment.js';
@@ -38,6 +38,11 @@ export interface SpawnSpec {
   readonly budget?: Budget;
   /** Where the realm's console lines go; default: the host's route. */
   readonly console?: ConsoleRoute;
+  /**
+   * Hands the realm authority over its own realm, as the global `authority`:
+   * `true` owns its `app` root; `{ own: ['app', 'user'] }` names the roots it owns.
+   */
+  readonly authority?: boolean | { readonly own?: readonly string[] };
 }
 
 export interface CheckedSpec {
@@ -48,11 +53,12 @@ export interface CheckedSpec {
   readonly tier: Tier;
   readonly ceiling: ReadonlySet<EffectKind>;
   readonly console: ConsoleRoute | undefined;
+  readonly authority: { readonly own: readonly string[] } | undefined;
 }
 
 /** Names the realm's own globals use; caps cannot take them. */
 export const reservedGlobals: ReadonlySet<string> = new Set([
-  ...keptGlobals, 'resolve', 'E', 'Far', 'console', 'TextEncoder', 'TextDecoder',
+  ...keptGlobals, 'resolve', 'E', 'Far', 'console', 'TextEncoder', 'TextDecoder', 'request', 'authority',
 ]);
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
@@ -63,12 +69,24 @@ const bad = (target: string, problem: string, rule: string, allow?: string) =>
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export const checkSpec = (spec: unknown, defaultName: string): CheckedSpec => {
+/** Who is spawning: the limits a spec is checked against. */
+export interface Spawner {
+  readonly name: string;
+  readonly ceiling: ReadonlySet<EffectKind>;
+  /** True when the spec comes from guest code (a realm's authority). */
+  readonly guest: boolean;
+  /** The tier when the spec names none: `process` for the host, the parent's own tier for a realm. */
+  readonly tier: Tier;
+}
+
+export const checkSpec = (spec: unknown, defaultName: string, spawner: Spawner): CheckedSpec => {
   if (!isRecord(spec)) throw bad('spec', 'the spawn spec must be an object', 'spawn takes { main, realms, ... }');
-  const name = spec['name'] ?? defaultName;
-  if (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name)) {
+  const given = spec['name'] ?? defaultName;
+  if (typeof given !== 'string' || !/^[\w.-]{1,64}$/.test(given)) {
     throw bad('name', 'a realm name is 1 to 64 letters, digits, "_", "-" or "."', 'realm names are printable');
   }
+  // A child's name says where it lives: `parent/child`.
+  const name = spawner.guest ? `${spawner.name}/${given}` : given;
   const main = spec['main'];
   if (typeof main !== 'string' || !isRealmUri(main)) {
     throw bad('main', `main must be a realm URI such as "app://main.js", got ${JSON.stringify(main)}`, 'main is resolved in the realm\'s own table');
@@ -93,7 +111,7 @@ export const checkSpec = (spec: unknown, defaultName: string): CheckedSpec => {
     }
     caps.set(key, value);
   }
-  const tier = spec['tier'] ?? 'process';
+  const tier = spec['tier'] ?? spawner.tier;
   if (tier !== 'compartment' && tier !== 'worker' && tier !== 'process') {
     throw bad('tier', `unknown tier ${JSON.stringify(tier)}`, 'tiers are compartment, worker and process');
   }
@@ -106,13 +124,37 @@ export const checkSpec = (spec: unknown, defaultName: string): CheckedSpec => {
       allow: "pass tier: 'compartment' for trusted or cooperative code",
     });
   }
-  const ceilingIn = spec['ceiling'] ?? effectKinds;
+  const ceilingIn = spec['ceiling'] ?? [...spawner.ceiling];
   if (!Array.isArray(ceilingIn)) throw bad('ceiling', 'the ceiling must be an array of effect kinds', 'ceilings are sets of effects');
   for (const effect of ceilingIn as unknown[]) {
     if (!isEffectKind(effect)) {
       throw bad('ceiling', `unknown effect ${JSON.stringify(effect)}`, `effects are ${effectKinds.join(', ')}`);
     }
   }
+  const extra = (ceilingIn as EffectKind[]).filter(effect => !spawner.ceiling.has(effect));
+  if (extra.length > 0) {
+    throw new CeilingError({
+      operation: 'spawn',
+      target: `ceiling: ${extra.join(', ')}`,
+      realm: spawner.name,
+      problem: `a child's ceiling would exceed its parent's by ${extra.join(', ')}`,
+      rule: "a child's ceiling is a subset of its parent's",
+      allow: `spawn the child without ${extra.join(', ')}`,
+    });
+  }
+  const authorityIn = spec['authority'];
+  let authority: CheckedSpec['authority'];
+  if (authorityIn === true) authority = { own: ['app'] };
+  else if (authorityIn === undefined || authorityIn === false) authority = undefined;
+  else if (isRecord(authorityIn) && (authorityIn['own'] === undefined || Array.isArray(authorityIn['own']))) {
+    const own = (authorityIn['own'] as unknown[] | undefined) ?? ['app'];
+    for (const key of own) {
+      if (typeof key !== 'string' || !roots.has(key)) {
+        throw bad('authority.own', `${JSON.stringify(key)} is not a name in the realm's table`, 'a realm owns only roots bound in its table');
+      }
+    }
+    authority = { own: own as string[] };
+  } else throw bad('authority', 'authority must be true or { own: [names] }', 'authority is granted explicitly');
   const budget = spec['budget'];
   if (budget !== undefined) {
     if (!isRecord(budget)) throw bad('budget', 'the budget must be a record', 'budgets are { cpuMs, wallMs, heapMb, ... }');
@@ -128,7 +170,9 @@ export const checkSpec = (spec: unknown, defaultName: string): CheckedSpec => {
     }
   }
   const route = spec['console'];
-  if (route !== undefined && typeof route !== 'function') throw bad('console', 'console must be a function (realm, level, line) => void', 'console routes are functions');
+  if (route !== undefined && (spawner.guest || typeof route !== 'function')) {
+    throw bad('console', spawner.guest ? 'a realm cannot route its child\'s console' : 'console must be a function (realm, level, line) => void', 'console routes are set by the host');
+  }
   return {
     name,
     main,
@@ -137,5 +181,6 @@ export const checkSpec = (spec: unknown, defaultName: string): CheckedSpec => {
     tier,
     ceiling: new Set(ceilingIn as EffectKind[]),
     console: route as ConsoleRoute | undefined,
+    authority,
   };
 };

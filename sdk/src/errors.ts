@@ -28,6 +28,7 @@ export const ErrorCodes = Object.freeze({
   LOCKDOWN: 'LockdownError',
   GUEST: 'GuestError',
   IO: 'IoError',
+  REFUSED: 'RefusedError',
 } as const);
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -115,6 +116,7 @@ export class NotEmptyError extends define('NOT_EMPTY') {}
 export class UnsupportedError extends define('UNSUPPORTED') {}
 export class LockdownError extends define('LOCKDOWN') {}
 export class IoError extends define('IO') {}
+export class RefusedError extends define('REFUSED') {}
 
 /** An error thrown by guest code, as the host receives it. */
 export class GuestError extends CathedralError {
@@ -153,6 +155,7 @@ const byCode: { readonly [C in ErrorCode]: new (d: ErrorDetails) => CathedralErr
     }
   },
   IO: IoError,
+  REFUSED: RefusedError,
 };
 
 /** Makes a fresh error of the class for `code`. */

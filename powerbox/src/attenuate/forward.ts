@@ -114,7 +114,11 @@ const makeDir = (inner: Inner, layer: Layer, at: CheckedPath): DirNode => {
     },
     stat: async (path?: string) => {
       const full = here('stat', path);
-      return forwardTo(layer, 'stat', full, () => inner.stat(showPath(full)));
+      const stat = await forwardTo(layer, 'stat', full, () => inner.stat(showPath(full)));
+      // A directory's size is its number of entries: as many as the layer lets list.
+      if (stat.kind !== 'dir' || layer.list === undefined) return stat;
+      const entries = layer.list(full, await inner.list(showPath(full)));
+      return Object.freeze({ kind: 'dir' as const, size: entries.length });
     },
     read: async (path: string) => {
       const full = here('read', path);
@@ -125,8 +129,8 @@ const makeDir = (inner: Inner, layer: Layer, at: CheckedPath): DirNode => {
       return forwardTo(layer, 'readText', full, () => inner.readText(showPath(full)));
     },
     write: async (path: string, data: Data, options?: WriteOptions) => {
-      const bytes = bytesOf('write', String(path), data);
       const full = here('write', path);
+      const bytes = bytesOf('write', showPath(full), data);
       return mutation(layer, 'write', full, () => inner.write(showPath(full), bytes, options), asBytes(bytes));
     },
     mkdir: async (path: string, options?: MkdirOptions) => {
