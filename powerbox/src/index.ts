@@ -10,5 +10,7 @@ export { revocable, type Revocable } from './attenuate/revocable.js';
 export { describeNode } from './lineage.js';
 export { makeLedger, type Ledger, type LedgerEntry, type LedgerAction, type LedgerQuery } from './ledger.js';
 export { innerOf } from './lineage.js';
-export { filter } from './attenuate/filter.js';
+export { filter, type FilterPredicate } from './attenuate/filter.js';
+export { quota, type Quota, type QuotaLimits, type QuotaUsage } from './attenuate/quota.js';
+export { synthetic, type Provider, type SyntheticOptions } from './roots/synthetic.js';
 export { overlay, type Overlay, type OverlayChange, type OverlayControl } from './attenuate/overlay.js';

@@ -94,3 +94,24 @@ test('attenuations compose in any order and never add authority', async t => {
   t.is(await codeOf(node.readText('f.txt')), 'REVOKED');
   t.is(describeNode(node), 'revocable ← readOnly ← subtree("a") ← memory');
 });
+
+test('subtree - errors from below name the path inside the subtree, never its prefix', async t => {
+  const alice = await subtree(memory({ home: { alice: {} } }), 'home/alice');
+  const error = await t.throwsAsync(alice.read('missing.txt'));
+  t.is((error as { target?: string }).target, 'missing.txt');
+  t.false(error!.message.includes('home/'));
+});
+
+test('revocable - a call failing after revocation reports the revocation', async t => {
+  let release: () => void = () => {};
+  const gate = new Promise<void>(r => {
+    release = r;
+  });
+  const slow = memory();
+  const delayed: DirNode = { ...slow, readText: async (p: string) => { await gate; return slow.readText(p); } } as DirNode;
+  const { node, revoke } = revocable(delayed);
+  const pending = node.readText('missing.txt');
+  revoke();
+  release();
+  t.is(await codeOf(pending), 'REVOKED');
+});

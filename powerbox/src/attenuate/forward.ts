@@ -9,8 +9,10 @@
  * over the same inner directory and the same layer, so whatever the layer
  * refuses stays refused at every depth.
  *
- * A layer can only refuse, narrow a path or filter an answer: it is given no
- * way to add authority, since it only ever calls the inner node it was given.
+ * A layer can only refuse, narrow a path, filter an answer or restate an
+ * error: it is given no way to add authority, since it only ever calls the
+ * inner node it was given. Paths given to a layer are the paths sent to the
+ * inner node: for `attenuateAt`, they include its prefix.
  */
 import { Far, getInterfaceOf } from '@endo/pass-style';
 import type { Data, DirEntry, DirNode, FileNode, MkdirOptions, Node, NodeOperation, RemoveOptions, Stat, WriteOptions } from '@cathedral/sdk';
@@ -26,8 +28,10 @@ export interface Layer {
   check(operation: NodeOperation, path: CheckedPath, to?: CheckedPath): void;
   /** Filters a listing of the directory at `path`. */
   list?(path: CheckedPath, entries: readonly DirEntry[]): readonly DirEntry[];
-  /** Runs after the inner node answered, before the answer is returned (e.g. a revocation that happened meanwhile). */
+  /** Runs after the inner node answered or failed, before that reaches the caller (e.g. a revocation that happened meanwhile). */
   after?(operation: NodeOperation, path: CheckedPath): void;
+  /** Turns an error of the inner node into the one the caller sees (e.g. to name the path as the caller wrote it). */
+  failed?(operation: NodeOperation, path: CheckedPath, error: unknown): unknown;
   /** Runs around a mutation; may account for it, must leave nothing half-done when it throws. */
   mutate?<R>(operation: NodeOperation, path: CheckedPath, run: () => Promise<R>, data?: Uint8Array): Promise<R>;
 }
@@ -37,7 +41,13 @@ type Inner = DirNode;
 const isFile = (node: unknown): boolean => getInterfaceOf(node) === 'Alleged: File';
 
 const forwardTo = async <R>(layer: Layer, operation: NodeOperation, path: CheckedPath, run: () => Promise<R>): Promise<R> => {
-  const result = await run();
+  let result: R;
+  try {
+    result = await run();
+  } catch (error) {
+    layer.after?.(operation, path);
+    throw layer.failed === undefined ? error : layer.failed(operation, path, error);
+  }
   layer.after?.(operation, path);
   return result;
 };
@@ -117,8 +127,9 @@ const makeDir = (inner: Inner, layer: Layer, at: CheckedPath): DirNode => {
       const stat = await forwardTo(layer, 'stat', full, () => inner.stat(showPath(full)));
       // A directory's size is its number of entries: as many as the layer lets list.
       if (stat.kind !== 'dir' || layer.list === undefined) return stat;
-      const entries = layer.list(full, await inner.list(showPath(full)));
-      return Object.freeze({ kind: 'dir' as const, size: entries.length });
+      layer.check('list', full);
+      const entries = await forwardTo(layer, 'list', full, () => inner.list(showPath(full)));
+      return Object.freeze({ kind: 'dir' as const, size: layer.list(full, entries).length });
     },
     read: async (path: string) => {
       const full = here('read', path);

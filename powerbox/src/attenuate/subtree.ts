@@ -4,7 +4,7 @@
  * appended to `path`, so they can only name things below it.
  */
 import type { DirNode } from '@cathedral/sdk';
-import { WrongKindError } from '@cathedral/sdk';
+import { CathedralError, WrongKindError, restate } from '@cathedral/sdk';
 import { checkPath, showPath } from '../path.js';
 import { attenuateAt } from './forward.js';
 
@@ -20,5 +20,13 @@ export const subtree = async (dir: DirNode, path: string): Promise<DirNode> => {
       rule: 'a subtree is rooted at a directory',
     });
   }
-  return attenuateAt(dir, { label: `subtree(${JSON.stringify(showPath(prefix))})`, check: () => undefined }, prefix);
+  const shown = showPath(prefix);
+  // Errors from below name paths relative to the subtree, never its prefix.
+  const failed = (_operation: string, _path: unknown, error: unknown): unknown => {
+    if (!(error instanceof CathedralError) || error.target === undefined) return error;
+    const { target } = error;
+    if (target !== shown && !target.startsWith(`${shown}/`)) return error;
+    return restate(error, { target: target.slice(shown.length + 1) });
+  };
+  return attenuateAt(dir, { label: `subtree(${JSON.stringify(shown)})`, check: () => undefined, failed }, prefix);
 };
