@@ -1,0 +1,69 @@
+/**
+ * A row of the results table: one benchmark, our figure, the baseline's
+ * figure from the same run, their ratio, and the target it is held to.
+ *
+ * Targets are a tagged union: a `ratio` target bounds ours / baseline (the
+ * figure that survives a noisy machine); an `absolute` target bounds our
+ * median itself (memory, where the baseline is only a reference); `context`
+ * rows carry no target and never fail.
+ */
+import type { Figure } from './stats.js';
+
+export type Unit = 'µs' | 'KiB';
+
+export type Target =
+  | { readonly kind: 'ratio'; readonly max: number }
+  | { readonly kind: 'absolute'; readonly max: number }
+  | { readonly kind: 'context' };
+
+export interface Row {
+  /** Stable key for machine-readable results. */
+  readonly id: string;
+  readonly title: string;
+  readonly unit: Unit;
+  readonly ours: Figure;
+  readonly baseline: Figure;
+  /** ours.median / baseline.median. */
+  readonly ratio: number;
+  readonly target: Target;
+  /** Undefined for context rows. */
+  readonly pass: boolean | undefined;
+  /** What exactly each side measures, for the reader. */
+  readonly note: string;
+}
+
+const assertNever = (x: never): never => {
+  throw new TypeError(`unknown target ${JSON.stringify(x)}`);
+};
+
+const judge = (target: Target, ours: Figure, ratio: number): boolean | undefined => {
+  switch (target.kind) {
+    case 'ratio':
+      return ratio <= target.max;
+    case 'absolute':
+      return ours.median <= target.max;
+    case 'context':
+      return undefined;
+    default:
+      return assertNever(target);
+  }
+};
+
+export const makeRow = (fields: Omit<Row, 'ratio' | 'pass'>): Row => {
+  const ratio = fields.ours.median / fields.baseline.median;
+  return Object.freeze({ ...fields, ratio, pass: judge(fields.target, fields.ours, ratio) });
+};
+
+export const describeTarget = (row: Row): string => {
+  const { target } = row;
+  switch (target.kind) {
+    case 'ratio':
+      return `≤ ${target.max}×`;
+    case 'absolute':
+      return `≤ ${target.max} ${row.unit}`;
+    case 'context':
+      return '—';
+    default:
+      return assertNever(target);
+  }
+};

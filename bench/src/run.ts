@@ -1,0 +1,72 @@
+/**
+ * `npm run bench`: locks down, runs every benchmark, prints one table.
+ *
+ *   node bench/dist/src/run.js [--quick] [--json <file>]
+ *
+ * --quick       a smoke pass: few rounds, seconds; figures are rough.
+ * --json <file> also writes the machine, date and every row as JSON.
+ *
+ * The lockdown comes first: the shims and the lockdown are the only static
+ * imports, and the benchmarks are imported after `ensureLockdown()`.
+ */
+import '@cathedral/sdk/shims';
+import { ensureLockdown, stackOf } from '@cathedral/sdk/lockdown';
+
+ensureLockdown();
+
+const usage = 'usage: node bench/dist/src/run.js [--quick] [--json <file>]';
+
+interface Args {
+  readonly quick: boolean;
+  readonly json: string | undefined;
+  readonly help: boolean;
+}
+
+const parseArgs = (argv: readonly string[]): Args => {
+  let quick = false;
+  let help = false;
+  let json: string | undefined;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    if (arg === '--quick') quick = true;
+    else if (arg === '--help' || arg === '-h') help = true;
+    else if (arg === '--json') {
+      json = argv[i + 1];
+      i += 1;
+      if (json === undefined || json.startsWith('--')) throw new Error(`--json needs a file name; ${usage}`);
+    } else throw new Error(`unknown argument ${JSON.stringify(arg)}; ${usage}`);
+  }
+  return { quick, json, help };
+};
+
+const main = async (): Promise<void> => {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help) {
+    process.stdout.write(`${usage}\n`);
+    return;
+  }
+  const { writeFileSync } = await import('node:fs');
+  const { runBench } = await import('./harness.js');
+  const { renderTable } = await import('./table.js');
+  const result = await runBench({ quick: args.quick, log: line => process.stderr.write(`bench: ${line}\n`) });
+  const { machine } = result;
+  process.stdout.write(
+    `Cathedral bench (${result.profile}) ${result.date}\n` +
+      `${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, ${machine.platform}\n\n` +
+      `${renderTable(result.rows)}\n\n` +
+      'ratio = ours / baseline (medians of interleaved rounds, same run); p90 over rounds.\n',
+  );
+  const failed = result.rows.filter(row => row.pass === false);
+  if (failed.length > 0) process.stdout.write(`targets missed: ${failed.map(row => row.id).join(', ')}\n`);
+  if (args.json !== undefined) {
+    writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
+    process.stderr.write(`bench: wrote ${args.json}\n`);
+  }
+};
+
+// Under lockdown an unhandled rejection prints without its stack: print it here.
+await main().catch((error: unknown) => {
+  // Under errorTaming 'safe' the stack string omits the message: print both.
+  process.stderr.write(`bench: failed: ${String(error)}\n${stackOf(error)}\n`);
+  process.exitCode = 1;
+});

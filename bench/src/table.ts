@@ -1,0 +1,34 @@
+/**
+ * Renders rows as one plain-text table (also valid GitHub Markdown), so the
+ * same text goes to the terminal and into RESULTS.md.
+ */
+import { type Row, describeTarget } from './row.js';
+import type { Figure } from './stats.js';
+
+const digits = (value: number): string => {
+  if (!Number.isFinite(value)) return String(value);
+  if (Math.abs(value) >= 100) return value.toFixed(0);
+  if (Math.abs(value) >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+};
+
+const showFigure = (figure: Figure, unit: string): string =>
+  `${digits(figure.median)} ${unit} (p90 ${digits(figure.p90)})`;
+
+const verdict = (row: Row): string => (row.pass === undefined ? 'context' : row.pass ? 'PASS' : 'FAIL');
+
+export const renderTable = (rows: readonly Row[]): string => {
+  const header = ['benchmark', 'ours: median (p90)', 'baseline: median (p90)', 'ratio', 'target', 'result'];
+  const body = rows.map(row => [
+    row.title,
+    showFigure(row.ours, row.unit),
+    showFigure(row.baseline, row.unit),
+    `${digits(row.ratio)}×`,
+    describeTarget(row),
+    verdict(row),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map(cells => (cells[i] ?? '').length)));
+  const line = (cells: readonly string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  const rule = `|${widths.map(w => '-'.repeat(w + 2)).join('|')}|`;
+  return [line(header), rule, ...body.map(line)].join('\n');
+};
