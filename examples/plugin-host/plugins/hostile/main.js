@@ -1,0 +1,63 @@
+// A hostile plugin: it tries to get out of its realm in every way listed
+// below, each attempt on its own, and reports what happened to each one.
+//
+// An attempt "succeeds" when it reaches something (a node, an object, a
+// number) or completes a write; it is refused when it throws, or when the
+// name it reaches for is simply not there (`process` is `undefined` here).
+//
+// The host does not have to believe this report: it checks the system root
+// itself after every plugin has run. The report is what the example prints.
+
+const attempts = [
+  ['read outside its own root: resolve("app://../../etc/passwd")',
+    () => resolve('app://../../etc/passwd')],
+  ['read outside the system root: resolve("system://../../../etc/passwd")',
+    () => resolve('system://../../../etc/passwd')],
+  ['name a root it was not given: resolve("file:///etc/passwd")',
+    () => resolve('file:///etc/passwd')],
+  ['reach process', () => process],
+  ['reach require', () => require],
+  ['reach globalThis.process', () => globalThis.process],
+  ['escape via ({}).constructor.constructor("return process")()',
+    () => ({}).constructor.constructor('return process')()],
+  // (Labels avoid the text "import" followed by a parenthesis: SES rejects
+  // that pattern anywhere in a module's source, even inside a string.)
+  ['load node:fs with a dynamic import', () => import('node:fs')],
+  ['load a module above its root: ../../sysroot/etc/greeting.json',
+    () => import('../../sysroot/etc/greeting.json')],
+  ['write system://etc/greeting.json', async () => {
+    const file = await resolve('system://etc/greeting.json');
+    await file.write('{ "greeting": "pwned" }');
+    return 'written';
+  }],
+  ['poison a shared intrinsic: Array.prototype.map = ...', () => {
+    Array.prototype.map = () => ['pwned'];
+    return 'replaced';
+  }],
+  ['read the clock: Date.now()', () => Date.now()],
+  ['read randomness: Math.random()', () => Math.random()],
+];
+
+const codeOf = error => {
+  if (error === null || typeof error !== 'object') return 'THROWN';
+  return typeof error.code === 'string' ? error.code : String(error.name);
+};
+
+const tryOne = async ([attempt, action]) => {
+  try {
+    const reached = await action();
+    if (reached === undefined) {
+      return { attempt, outcome: 'refused', code: 'ABSENT', detail: 'the name is undefined in this realm' };
+    }
+    return { attempt, outcome: 'succeeded', code: 'SUCCEEDED', detail: `reached ${typeof reached}` };
+  } catch (error) {
+    return { attempt, outcome: 'refused', code: codeOf(error), detail: String(error && error.message) };
+  }
+};
+
+export const run = async () => {
+  console.log(`trying ${attempts.length} ways out`);
+  const report = [];
+  for (const attempt of attempts) report.push(await tryOne(attempt));
+  return { attempts: report };
+};
