@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import type { DirEntry, DirNode, FileNode, Node } from '@cathedral/sdk';
-import { isCathedralError } from '@cathedral/sdk';
+import { CathedralError, isCathedralError } from '@cathedral/sdk';
 import { memory } from '../src/roots/memory.js';
 import { readOnly } from '../src/attenuate/read-only.js';
 import { revocable } from '../src/attenuate/revocable.js';
@@ -22,7 +22,7 @@ const _errorOf = async (p: Promise<unknown>) => {
   try {
     await p;
   } catch (error) {
-    if (isCathedralError(error)) return { code: error.code, message: error.message, ...error.details() };
+    if (error instanceof CathedralError) return { code: error.code, message: error.message, ...error.details() };
     throw error;
   }
   throw new Error('expected a refusal');

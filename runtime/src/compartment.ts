@@ -20,7 +20,7 @@ export const keptGlobals: ReadonlySet<string> = new Set([
   'Object', 'Array', 'Boolean', 'Number', 'BigInt', 'String', 'Symbol', 'Date', 'Math', 'JSON', 'Reflect', 'Proxy', 'Promise',
   'RegExp', 'Map', 'Set', 'WeakMap', 'WeakSet',
   'ArrayBuffer', 'DataView', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array',
-  'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
+  'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array',
   'Error', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError', 'URIError', 'AggregateError',
   'harden',
 ]);

@@ -78,5 +78,7 @@ export const makeConsoleSink =
 /** The default route: one prefixed line on the host's stdout or stderr. */
 export const defaultConsoleRoute: ConsoleRoute = (realm, level, line) => {
   const out = level === 'error' || level === 'warn' ? process.stderr : process.stdout;
-  out.write(`[${realm}] ${line}\n`);
+  // Every line of a guest's output carries its realm, so no guest can print
+  // a line that looks like another realm's.
+  out.write(`[${realm}] ${line.split('\n').join(`\n[${realm}] `)}\n`);
 };

@@ -18,7 +18,7 @@
  */
 import { Far, getInterfaceOf } from '@endo/pass-style';
 import type { EffectKind } from '@cathedral/sdk';
-import { CathedralError, CeilingError, IoError, RevokedError, restate, stackOf } from '@cathedral/sdk';
+import { CathedralError, CeilingError, InvalidArgumentError, IoError, RevokedError, restate, stackOf } from '@cathedral/sdk';
 import { describeNode } from '@cathedral/powerbox';
 import { isGuestFacing, toGuestFacing } from './guest-error.js';
 
@@ -30,6 +30,17 @@ export interface GateOptions {
   readonly report: (message: string) => void;
   /** Who bound the realm's roots, for refusals that explain their route (`host` or a realm name). */
   readonly grantor: string;
+  /** For a realm in another thread or process: how values and refusals cross (see tiers/codec.ts). */
+  readonly codec?: GateCodec | undefined;
+}
+
+export interface GateCodec {
+  /** Arguments from the guest, as host values. */
+  readonly in: (args: readonly unknown[]) => unknown[];
+  /** A wrapped answer, as it travels to the guest. */
+  readonly out: (value: unknown) => unknown;
+  /** A guest-facing refusal, as it travels to the guest. */
+  readonly fail: (error: unknown) => unknown;
 }
 
 /** What the gate knows of one of its wrappers. */
@@ -70,7 +81,7 @@ const joinUri = (uri: string, path: unknown): string => {
   return uri.endsWith('/') ? `${uri}${path}` : `${uri}/${path}`;
 };
 
-export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate => {
+export const makeGate = ({ realm, ceiling, report, grantor, codec }: GateOptions): Gate => {
   let revokedBecause: string | undefined;
   const wrappers = new WeakMap<object, unknown>();
   const originals = new WeakMap<object, Wrapped>();
@@ -100,9 +111,12 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
     if (isGuestFacing(error)) return error;
     if (error instanceof CathedralError) {
       // Names the realm, and the URI as the guest wrote it where the gate knows it.
-      return toGuestFacing(restate(error, { realm, target: target ?? error.target, problem: explain(error, target) }));
+      // A refusal made for another realm (a child's) keeps its realm.
+      return toGuestFacing(restate(error, { realm: error.realm ?? realm, target: target ?? error.target, problem: explain(error, target) }));
     }
-    report(`${operation} ${target ?? ''} in realm "${realm}" failed in the host: ${stackOf(error) || String(error)}`);
+    // Never String() a value of unknown origin here: a guest's toString would run in the host.
+    const what = error instanceof Error ? stackOf(error) : `a thrown ${typeof error}`;
+    report(`${operation} ${target ?? ''} in realm "${realm}" failed in the host: ${what}`);
     return toGuestFacing(
       new IoError({
         operation,
@@ -136,6 +150,25 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
   // eslint-disable-next-line prefer-const
   let wrapValue: (value: unknown, uri: string | undefined, label: string) => unknown;
 
+  /**
+   * Runs a call for the guest and wraps what it answers. In the guest's own
+   * thread, answers and refusals go as they are; across a boundary the codec
+   * decodes arguments, encodes answers, and turns refusals into data.
+   */
+  const deliver = (args: unknown[], run: (input: unknown[]) => unknown, uri: string | undefined, label: string): unknown => {
+    if (codec === undefined) {
+      const result = run(args);
+      return result instanceof Promise ? result.then(value => wrapValue(value, uri, label)) : wrapValue(result, uri, label);
+    }
+    return (async () => {
+      try {
+        return codec.out(wrapValue(await run(codec.in(args)), uri, label));
+      } catch (error) {
+        return codec.fail(toGuestError(error, 'call', label));
+      }
+    })();
+  };
+
   const wrapRemotable = (target: object, uri: string | undefined, label: string): unknown => {
     const iface = getInterfaceOf(target) ?? 'Alleged: Object';
     const isDir = iface === 'Alleged: Dir';
@@ -149,7 +182,7 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
       const effect = isNode ? nodeEffect[name] : undefined;
       methods[name] = (...args: unknown[]) => {
         // Directory methods take a path first; file methods act on the file itself.
-        const where = isNode && uri !== undefined ? (isDir && name !== 'rename' ? joinUri(uri, args[0]) : uri) : label;
+        const where = isNode && uri !== undefined ? (isDir && name !== 'rename' ? joinUri(uri, args[0]) : uri) : undefined;
         const checkCeiling = () => {
           if (effect === undefined || ceiling.has(effect)) return;
           throw new CeilingError({
@@ -162,13 +195,11 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
           });
         };
         const childUri = isNode && name === 'resolve' && uri !== undefined ? joinUri(uri, args[0]) : uri;
-        const result = guard(name, where, () => {
-          checkCeiling();
-          return Reflect.apply(method, target, args);
-        });
-        return result instanceof Promise
-          ? result.then(value => wrapValue(value, childUri, label))
-          : wrapValue(result, childUri, label);
+        return deliver(args, input =>
+          guard(name, where, () => {
+            checkCeiling();
+            return Reflect.apply(method, target, input);
+          }), childUri, label);
       };
     }
     const wrapper = Far(iface.replace(/^Alleged: /, ''), methods);
@@ -176,9 +207,30 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
     return wrapper;
   };
 
+  const { then } = Promise.prototype;
+
+  // What may cross is listed; anything else (a Map, a Date, a class
+  // instance from the host) is refused, never handed over with its
+  // prototype: a guest could otherwise redefine a host prototype's getters.
   wrapValue = (value: unknown, uri: string | undefined, label: string): unknown => {
     if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return value;
-    if (value instanceof Promise) return value.then(v => wrapValue(v, uri, label));
+    if (value instanceof Promise) {
+      // The intrinsic `then`, never one the value carries; a rejection is a
+      // refusal like any other, and an answer after revocation is withheld.
+      const followed = Reflect.apply(then, value, [
+        (settled: unknown) => {
+          refuseIfRevoked('receive', label);
+          return wrapValue(settled, uri, label);
+        },
+        (error: unknown) => {
+          throw toGuestError(error, 'receive', label);
+        },
+      ]) as Promise<unknown>;
+      // A guest that drops the promise must not make the host report an
+      // unhandled rejection: the guest still sees the refusal if it awaits.
+      Reflect.apply(then, followed, [undefined, () => {}]);
+      return followed;
+    }
     const known = wrappers.get(value);
     if (known !== undefined) return known;
     let wrapped: unknown;
@@ -187,28 +239,39 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
       wrapped = wrapFunction(value as (...args: unknown[]) => unknown, label);
     } else if (value instanceof Error) {
       return toGuestError(value, 'receive', label);
-    } else if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
-      return value; // bytes are data, handed over as they are
+    } else if (value instanceof Uint8Array) {
+      return new Uint8Array(value); // bytes are data: the guest gets its own copy
     } else if (Array.isArray(value)) {
-      wrapped = harden(value.map(v => wrapValue(v, uri, label)));
+      const items: unknown[] = [];
+      for (let i = 0; i < value.length; i += 1) items.push(wrapValue(value[i], uri, label));
+      wrapped = harden(items);
     } else if (getInterfaceOf(value) !== undefined) {
       wrapped = wrapRemotable(value, uri, label);
     } else if (proto === Object.prototype || proto === null) {
-      wrapped = harden(
-        Object.fromEntries(Object.entries(value).map(([k, v]) => [k, wrapValue(v, uri, `${label}.${k}`)])),
-      );
+      const out: Record<string, unknown> = {};
+      for (const [key, desc] of Object.entries(Object.getOwnPropertyDescriptors(value))) {
+        if (desc.enumerable === true && 'value' in desc) out[key] = wrapValue(desc.value, uri, `${label}.${key}`);
+      }
+      wrapped = harden(out);
     } else {
-      return value; // other data (Map, Date, ...) is handed over as it is
+      report(`${label} in realm "${realm}" answered a value that cannot cross (${Object.prototype.toString.call(value)}); the guest got a refusal`);
+      throw toGuestFacing(
+        new InvalidArgumentError({
+          operation: 'receive',
+          target: label,
+          realm,
+          problem: `the answer is a ${Object.prototype.toString.call(value).slice(8, -1)}, which cannot cross into a realm`,
+          rule: 'only plain data, bytes and capabilities cross a realm boundary',
+          allow: 'have the capability answer plain records, arrays, bytes or Far objects',
+        }),
+      );
     }
     wrappers.set(value, wrapped);
     return wrapped;
   };
 
   const wrapFunction = (fn: (...args: unknown[]) => unknown, label: string) =>
-    harden((...args: unknown[]) => {
-      const result = guard('call', label, () => Reflect.apply(fn, undefined, args));
-      return result instanceof Promise ? result.then(v => wrapValue(v, undefined, label)) : wrapValue(result, undefined, label);
-    });
+    harden((...args: unknown[]) => deliver(args, input => guard('call', label, () => Reflect.apply(fn, undefined, input)), undefined, label));
 
   return harden({
     wrapRoot: <T>(node: T, uri: string): T => {

@@ -18,14 +18,13 @@ import { effectKinds } from '@cathedral/sdk';
 import { ensureLockdown } from '@cathedral/sdk/lockdown';
 import { type Ledger, makeLedger } from '@cathedral/powerbox';
 import type { ChildHandle } from './authority.js';
-import { type ConsoleRoute, defaultConsoleRoute, guestConsoleSource } from './console.js';
-import { RealmCompartment } from './compartment.js';
+import { type ConsoleRoute, defaultConsoleRoute } from './console.js';
+import { makeGuestKit } from './kit.js';
 import { type SourceCache, makeSourceCache } from './modules/source-cache.js';
-import { type GuestKit, type Parent, type Realm, type RealmContext, makeCompartmentRealm } from './realm.js';
+import { type Parent, type Realm, type RealmContext, makeCompartmentRealm } from './realm.js';
 import { type RealmInfo, type RealmRecord, makeRegistry } from './registry.js';
 import type { Decider } from './requests.js';
 import { type SpawnSpec, type Spawner, checkSpec } from './spec.js';
-import { textCodecSource } from './text-codec.js';
 
 export interface HostOptions {
   /** Where guests' console lines go (default: prefixed lines on stdout/stderr). */
@@ -45,16 +44,6 @@ export interface Host {
   /** How many parsed module sources are cached. */
   readonly cachedSources: number;
 }
-
-const makeGuestKit = (): GuestKit => {
-  const kit = new RealmCompartment();
-  const codecs = kit.evaluate(textCodecSource) as { TextEncoder: unknown; TextDecoder: unknown };
-  const makeConsole = kit.evaluate(guestConsoleSource) as GuestKit['makeConsole'];
-  // Shared by every realm, so it must hold nothing: freeze its global too,
-  // or two realms could talk through it.
-  harden(kit.globalThis);
-  return harden({ makeConsole, TextEncoder: codecs.TextEncoder, TextDecoder: codecs.TextDecoder });
-};
 
 const hostSpawner: Spawner = Object.freeze({ name: 'host', ceiling: new Set<EffectKind>(effectKinds), guest: false, tier: 'process' });
 

@@ -19,6 +19,7 @@ import { type ConsoleRoute, makeConsoleSink } from './console.js';
 import { RealmCompartment } from './compartment.js';
 import { makeGate } from './gate.js';
 import { fromGuest } from './guest-error.js';
+import { copyOut } from './copy-out.js';
 import { makeModuleHooks } from './modules/loader.js';
 import { makePackageLoader } from './modules/packages.js';
 import type { SourceCache } from './modules/source-cache.js';
@@ -45,9 +46,32 @@ export interface Realm {
   readonly exports: Readonly<Record<string, unknown>>;
   /** What enforces each limit of this realm on this machine. */
   readonly enforcement: Readonly<Record<string, string>>;
+  /** Calls the exported function `name` of the main module. */
+  call<R = unknown>(name: string, ...args: unknown[]): Promise<R>;
   /** Ends the realm: every capability it held refuses further use. */
   terminate(): Promise<void>;
+  /** Settles when the realm ends, with why: `terminated`, `exited`, `crashed: SIGABRT`, `budget: cpu`... */
+  readonly done: Promise<{ readonly reason: string }>;
 }
+
+/** `realm.call` over an exports record, with a typed refusal for a missing export. */
+export const callExport = (realm: string, exports: Readonly<Record<string, unknown>>) =>
+  <R,>(name: string, ...args: unknown[]): Promise<R> => {
+    const fn = Object.prototype.hasOwnProperty.call(exports, name) ? exports[name] : undefined;
+    if (typeof fn !== 'function') {
+      return Promise.reject(
+        new InvalidArgumentError({
+          operation: 'call',
+          target: String(name),
+          realm,
+          problem: 'the main module exports no function by that name',
+          rule: "a realm is called through its main module's exported functions",
+          allow: `export a function named ${JSON.stringify(String(name))} from the main module`,
+        }),
+      );
+    }
+    return (fn as (...a: unknown[]) => Promise<R>)(...args);
+  };
 
 export interface RealmContext {
   readonly kit: GuestKit;
@@ -94,7 +118,7 @@ const wrapExports = (
       }
       try {
         const result: unknown = await Reflect.apply(value, undefined, harden(args.map(wrapArg)));
-        return harden(result);
+        return copyOut(result);
       } catch (error) {
         throw fromGuest(error, { realm, operation: `call "${key}"`, format });
       }
@@ -112,6 +136,10 @@ export const makeCompartmentRealm = async (
   const gate = makeGate({ realm: name, ceiling: spec.ceiling, report: context.report, grantor: parent.grantor });
   const roots = new Map([...spec.roots].map(([key, node]) => [key, gate.wrapRoot(node, `${key}://`)]));
   let state: RealmState = 'running';
+  let settle: (end: { reason: string }) => void = () => {};
+  const ended = new Promise<{ reason: string }>(resolve => {
+    settle = resolve;
+  });
   const record: RealmRecord = {
     id: context.registry.nextId(),
     name,
@@ -138,6 +166,7 @@ export const makeCompartmentRealm = async (
       parent.record?.children.delete(record);
       context.registry.remove(record);
       context.ledger.record({ action: 'terminate', by: parent.grantor, for: name, detail: reason });
+      settle(harden({ reason }));
     },
   };
   context.registry.add(record);
@@ -182,6 +211,8 @@ export const makeCompartmentRealm = async (
     name,
     tier: 'compartment' as const,
     exports,
+    call: callExport(name, exports),
+    done: ended,
     enforcement: harden({
       names: 'resolution table + SES compartment',
       ceiling: 'realm gate (every node operation)',

@@ -3,8 +3,9 @@
  *
  * Node implements its own in C++ and JavaScript with host bindings; SES
  * passes them into every compartment. Guests get these instead: the source
- * below is evaluated inside each realm's compartment, so its functions and
- * classes belong to the guest, and no host-implemented function is reachable.
+ * below is evaluated once, in the guest kit's compartment (./kit.ts), and
+ * the hardened pair is shared by every realm: its functions are guest-realm
+ * JavaScript, so no host-implemented function is reachable through them.
  * UTF-8 only (as `TextEncoder` is by spec); the decoder replaces malformed
  * sequences with U+FFFD and supports `fatal` and `ignoreBOM`. No streaming.
  */

@@ -10,6 +10,15 @@
  * This module does not redact or route errors; the runtime's gates do.
  */
 
+import './lockdown-now.js';
+
+/**
+ * The powerless `Error` that compartments share (SES's %SharedError%): the
+ * base of every class here, so `error.constructor` leads nowhere a guest
+ * could use. Reached as `TypeError`'s parent, after lockdown.
+ */
+const SafeError = Object.getPrototypeOf(TypeError) as ErrorConstructor;
+
 /** The frozen table of codes; each has a page under docs/errors/<CODE>.md. */
 export const ErrorCodes = Object.freeze({
   NOT_FOUND: 'NotFoundError',
@@ -29,6 +38,7 @@ export const ErrorCodes = Object.freeze({
   GUEST: 'GuestError',
   IO: 'IoError',
   REFUSED: 'RefusedError',
+  MODULE_INVALID: 'ModuleInvalidError',
 } as const);
 
 export type ErrorCode = keyof typeof ErrorCodes;
@@ -57,7 +67,7 @@ const formatMessage = (d: ErrorDetails): string => {
 };
 
 /** The base of every error this project throws. */
-export class CathedralError extends Error {
+export class CathedralError extends SafeError {
   readonly code: ErrorCode;
   readonly operation: string;
   readonly target: string | undefined;
@@ -117,6 +127,7 @@ export class UnsupportedError extends define('UNSUPPORTED') {}
 export class LockdownError extends define('LOCKDOWN') {}
 export class IoError extends define('IO') {}
 export class RefusedError extends define('REFUSED') {}
+export class ModuleInvalidError extends define('MODULE_INVALID') {}
 
 /** An error thrown by guest code, as the host receives it. */
 export class GuestError extends CathedralError {
@@ -126,11 +137,15 @@ export class GuestError extends CathedralError {
   readonly guestName: string;
   readonly guestMessage: string;
 
-  constructor(details: ErrorDetails & { location?: string | undefined; guestName: string; guestMessage: string }) {
+  constructor(details: ErrorDetails & { location?: string | undefined; guestName?: string; guestMessage?: string }) {
     super('GUEST', details);
     this.location = details.location;
-    this.guestName = details.guestName;
-    this.guestMessage = details.guestMessage;
+    this.guestName = details.guestName ?? 'Error';
+    this.guestMessage = details.guestMessage ?? details.problem;
+  }
+
+  override details(): ErrorDetails & { location?: string | undefined; guestName: string; guestMessage: string } {
+    return { ...super.details(), location: this.location, guestName: this.guestName, guestMessage: this.guestMessage };
   }
 }
 
@@ -149,14 +164,15 @@ const byCode: { readonly [C in ErrorCode]: new (d: ErrorDetails) => CathedralErr
   NOT_EMPTY: NotEmptyError,
   UNSUPPORTED: UnsupportedError,
   LOCKDOWN: LockdownError,
-  GUEST: class extends CathedralError {
-    constructor(d: ErrorDetails) {
-      super('GUEST', d);
-    }
-  },
+  GUEST: GuestError,
   IO: IoError,
   REFUSED: RefusedError,
+  MODULE_INVALID: ModuleInvalidError,
 };
+
+// Frozen, so no holder of an error can change a class or prototype that
+// every other error shares.
+harden(Object.values(byCode));
 
 /** Makes a fresh error of the class for `code`. */
 export const makeError = (code: ErrorCode, details: ErrorDetails): CathedralError => new byCode[code](details);
@@ -168,7 +184,20 @@ const isErrorCode = (value: unknown): value is ErrorCode =>
  * True when `value` is a Cathedral error (optionally of `code`), whatever
  * compartment, thread or process made it.
  */
-export const isCathedralError = (value: unknown, code?: ErrorCode): value is CathedralError => {
+/** What every Cathedral error has, wherever it was made: a guest's copy has no methods. */
+export interface CathedralErrorLike {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly operation: string;
+  readonly target?: string | undefined;
+  readonly realm?: string | undefined;
+  readonly problem: string;
+  readonly rule: string;
+  readonly allow?: string | undefined;
+  readonly cause?: unknown;
+}
+
+export const isCathedralError = (value: unknown, code?: ErrorCode): value is CathedralErrorLike => {
   if (typeof value !== 'object' || value === null) return false;
   const c: unknown = (value as { code?: unknown }).code;
   return isErrorCode(c) && (code === undefined || c === code);

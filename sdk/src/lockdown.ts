@@ -1,50 +1,26 @@
 /**
  * The one lockdown every Cathedral host (and every test worker) runs under.
  *
- * `errorTaming: 'safe'` keeps stack frames, which name host files, out of
- * guests' reach; the host still reads stacks through `getStackString`.
- * Locking down twice is harmless here; an application that already locked
- * down with options that would weaken guests gets a `LockdownError`.
+ * The lockdown itself happens on import (./lockdown-now.ts); this module
+ * reports an incompatible earlier one as a typed error and reads host-side
+ * stacks. `errorTaming: 'safe'` keeps stack frames, which name host files,
+ * out of guests' reach; the host still reads them through `getStackString`.
  */
-import './shims.js';
+import { incompatibility, isLockedDown, lockdownOptions } from './lockdown-now.js';
 import { LockdownError } from './errors.js';
 
-export const lockdownOptions = Object.freeze({
-  errorTaming: 'safe',
-  overrideTaming: 'moderate',
-  consoleTaming: 'safe',
-  stackFiltering: 'concise',
-  domainTaming: 'safe',
-  evalTaming: 'safe-eval',
-} as const);
+export { isLockedDown, lockdownOptions };
 
-/** True once this realm's intrinsics are frozen by SES. */
-export const isLockedDown = (): boolean =>
-  typeof (globalThis as { harden?: unknown }).harden === 'function' && Object.isFrozen(Array.prototype);
-
-/** Checks that a lockdown done by someone else still protects guests. */
-const checkCompatible = (): void => {
-  const probe = new Compartment();
-  const stack = probe.evaluate(`new Error('probe').stack`) as unknown;
-  if (typeof stack === 'string' && stack.length > 0) {
-    throw new LockdownError({
-      operation: 'createHost',
-      problem: 'the application locked down with errorTaming other than "safe", so guests could read stack frames naming host files',
-      rule: 'guests never see host paths',
-      allow: "call lockdown({ errorTaming: 'safe' }) or let createHost() lock down",
-    });
-  }
-};
-
-/** Locks down this realm once; later calls only check compatibility. */
+/** Refuses to go on under a lockdown that would weaken guests; idempotent. */
 export const ensureLockdown = (): void => {
-  if (isLockedDown()) {
-    checkCompatible();
-    return;
-  }
-  lockdown(lockdownOptions);
+  if (incompatibility === undefined) return;
+  throw new LockdownError({
+    operation: 'lockdown',
+    problem: incompatibility,
+    rule: 'guests never see host paths',
+    allow: "call lockdown({ errorTaming: 'safe' }), or import a Cathedral package before locking down",
+  });
 };
-
 
 /** The host-side stack of an error; guests never see stacks. */
 export const stackOf = (error: unknown): string => {

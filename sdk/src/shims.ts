@@ -1,7 +1,9 @@
 /**
- * The globals Endo needs before anything else loads: SES's `lockdown`,
- * `harden` and `Compartment`, and `HandledPromise` for `E()`. Imported first
- * by every package's entry point; importing it twice is harmless.
+ * The first import of every Cathedral package: SES, `HandledPromise` for
+ * `E()`, and the lockdown itself (see ./lockdown-now.ts).
+ *
+ * Lockdown happens on import because Endo's own modules harden their
+ * exports as they load: a lockdown that waited for `createHost()` would come
+ * after some `harden`, and SES would refuse it.
  */
-import 'ses';
-import '@endo/eventual-send/shim.js';
+import './lockdown-now.js';

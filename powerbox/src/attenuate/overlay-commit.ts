@@ -118,7 +118,7 @@ const failed = (error: unknown, step: Step | undefined, applied: readonly Overla
   if (isCathedralError(error)) {
     const { code, realm, rule, allow } = error;
     const problem = typeof error.problem === 'string' ? error.problem : String(error.message);
-    return makeError(code, { operation: 'commit', target, realm, problem: `${where}: ${problem}; ${done}; ${after}`, rule, allow, cause: error });
+    return makeError(code, { operation: 'commit', target, realm, problem: `${where}: ${problem}; ${done}; ${after}`, rule: rule ?? 'lower must accept every change', allow, cause: error });
   }
   return new IoError({
     operation: 'commit',

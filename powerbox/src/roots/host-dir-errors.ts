@@ -10,7 +10,7 @@
  * host-dir-walk.ts do.
  */
 import {
-  type CathedralError,
+  CathedralError,
   ExistsError,
   InvalidArgumentError,
   IoError,
@@ -102,7 +102,7 @@ const io = (operation: string, target: string, problem: string, allow?: string) 
 
 /** `error` as a Cathedral error about `target`; Cathedral errors pass unchanged. */
 export const fromHost = (operation: string, target: string, error: unknown): CathedralError => {
-  if (isCathedralError(error)) return error;
+  if (error instanceof CathedralError) return error;
   const errno = errnoOf(error);
   switch (errno) {
     case 'ENOENT':

@@ -11,8 +11,13 @@
  * Anything else is refused with `ModuleNotFoundError`.
  */
 import type { DirNode } from '@cathedral/sdk';
-import { ModuleNotFoundError, isCathedralError, restate } from '@cathedral/sdk';
-import { forGuest } from '../guest-error.js';
+import { CathedralError, ModuleInvalidError, ModuleNotFoundError, isCathedralError, restate } from '@cathedral/sdk';
+
+const ownMessage = (error: Error): string => {
+  const desc = Object.getOwnPropertyDescriptor(error, 'message');
+  return desc !== undefined && typeof desc.value === 'string' ? desc.value.slice(0, 500) : 'unknown error';
+};
+import { isGuestFacing, toGuestFacing } from '../guest-error.js';
 import type { Table } from '../table.js';
 import { parseUri } from '../uri.js';
 import type { PackageLoader } from './packages.js';
@@ -85,14 +90,28 @@ export const makeModuleHooks = ({ realm, table, sources, packages }: LoaderOptio
           allow: `add the file to the root bound to "${name}"`,
         });
       }
-      throw isCathedralError(error) ? restate(error, { operation: 'import', target: specifier }) : error;
+      throw error instanceof CathedralError ? restate(error, { operation: 'import', target: specifier }) : error;
     }
     if (isJson) return { source: jsonModule(decoder.decode(bytes), specifier, realm), specifier };
     return { source: sources.get(specifier, bytes, () => decoder.decode(bytes)), specifier };
   };
 
   // Both hooks also run for a guest's dynamic import(): what they throw must
-  // be guest-facing (the host turns it back into its own error class).
+  // be guest-facing (the host turns it back into its own error class), and
+  // never a host object: a parser's error carries the parser's own objects.
+  const forGuest = (error: unknown): unknown => {
+    if (error instanceof CathedralError) return toGuestFacing(error);
+    if (isGuestFacing(error)) return error;
+    const message = error instanceof Error ? ownMessage(error) : 'the module could not be loaded';
+    return toGuestFacing(
+      new ModuleInvalidError({
+        operation: 'import',
+        realm,
+        problem: `the module cannot be loaded: ${message}`,
+        rule: 'realm modules are well-formed ES modules, JSON or packages',
+      }),
+    );
+  };
   return {
     resolveHook: (specifier: string, referrer: string): string => {
       try {

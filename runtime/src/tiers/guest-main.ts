@@ -1,0 +1,114 @@
+/**
+ * The entry point of a worker thread or child process that runs one realm.
+ *
+ * Before lockdown it takes the two things it needs from Node — its channel
+ * to the host and its own thread id (for the host's CPU watchdog) — and
+ * nothing else reaches the realm: the realm's compartment is made exactly
+ * as at the compartment tier (same allowlist of globals, same console,
+ * codecs and module hooks), but its roots, caps and authority are adapters
+ * over CapTP presences of the host's gate-wrapped capabilities. Every effect
+ * is a call on a capability the host holds; this process needs no file
+ * system or network of its own.
+ *
+ * It answers one bootstrap method, `start(init)`, with the realm's exports.
+ */
+import '@cathedral/sdk/shims';
+import { readlinkSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import { ensureLockdown, stackOf } from '@cathedral/sdk/lockdown';
+import { type Channel, portChannel, processChannel } from './channel.js';
+
+const channel: Channel = parentPort === null ? processChannel(process) : portChannel(parentPort);
+const tid = (() => {
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    return undefined;
+  }
+})();
+
+ensureLockdown();
+
+const { makeCapTP } = await import('@endo/captp');
+const { E, Far } = await import('@endo/far');
+const { isCathedralError } = await import('@cathedral/sdk');
+const { makeAdapters } = await import('./adapter.js');
+const { encodeRefusal } = await import('./codec.js');
+const { makeGuestRealm } = await import('./guest-realm.js');
+
+const adapters = makeAdapters();
+
+interface Init {
+  readonly name: string;
+  readonly main: string;
+  readonly roots: Readonly<Record<string, unknown>>;
+  readonly caps: Readonly<Record<string, unknown>>;
+  readonly services: unknown;
+  readonly authority: unknown;
+}
+
+/** A guest's thrown value as a refusal the host turns into a GuestError. */
+const guestRefusal = (error: unknown) => {
+  if (isCathedralError(error)) {
+    const { code, message } = error;
+    const details = Object.fromEntries(
+      ['operation', 'target', 'realm', 'problem', 'rule', 'allow'].map(k => [k, typeof (error as unknown as Record<string, unknown>)[k] === 'string' ? ((error as unknown as Record<string, unknown>)[k] as string) : undefined]),
+    );
+    return encodeRefusal({ code, message, details });
+  }
+  let name = 'thrown value';
+  let message = '';
+  if (error instanceof Error) {
+    name = typeof error.name === 'string' ? error.name : 'Error';
+    message = typeof error.message === 'string' ? error.message : '';
+  } else {
+    try {
+      message = String(error);
+    } catch {
+      message = '[unprintable]';
+    }
+  }
+  const frame = /\(?([a-z][a-z0-9+.-]*:\/\/[^\s)]*?:\d+:\d+)\)?/.exec(stackOf(error).split('\n').slice(1).join('\n'));
+  const location = frame !== null && !frame[1]!.startsWith('file://') ? frame[1] : undefined;
+  return encodeRefusal({ code: 'GUEST', message, details: { guestName: name, guestMessage: message, location } });
+};
+
+const bootstrap = Far('GuestBootstrap', {
+  start: async (init: Init) => {
+    const { namespace, format } = await makeGuestRealm({
+      name: init.name,
+      main: init.main,
+      roots: Object.fromEntries(Object.entries(init.roots).map(([k, v]) => [k, adapters.adapt(v)])),
+      caps: Object.fromEntries(Object.entries(init.caps).map(([k, v]) => [k, adapters.adapt(v)])),
+      services: adapters.adapt(init.services) as never,
+      authority: init.authority === undefined ? undefined : adapters.adapt(init.authority),
+      E,
+      Far,
+    });
+    void format;
+    const functions: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+    const values: Record<string, unknown> = {};
+    for (const key of Object.keys(namespace)) {
+      const value = namespace[key];
+      if (typeof value !== 'function') {
+        values[key] = adapters.outgoing(harden(value));
+        continue;
+      }
+      functions[key] = async (...args: unknown[]) => {
+        try {
+          const input = args.map(arg => adapters.incoming(arg));
+          return adapters.outgoing(await Reflect.apply(value, undefined, input));
+        } catch (error) {
+          return guestRefusal(error);
+        }
+      };
+    }
+    return harden({ exports: Far('GuestExports', functions), names: Object.keys(functions), values });
+  },
+});
+
+const { dispatch } = makeCapTP('guest', (message: unknown) => channel.send(message), bootstrap);
+channel.onMessage(message => {
+  void dispatch(message as never);
+});
+channel.send({ cathedral: 'ready', tid, pid: process.pid });

@@ -1,0 +1,65 @@
+/**
+ * The realm's compartment inside a worker or child process: the same
+ * globals, console, codecs and module hooks as at the compartment tier, over
+ * adapters of the host's capabilities (see ./adapter.ts).
+ *
+ * `resolve` asks the host (its table and gate are there); modules are read
+ * through the adapters of the roots the realm started with.
+ */
+import type { DirNode, Node } from '@cathedral/sdk';
+import { RealmCompartment } from '../compartment.js';
+import { forGuest } from '../guest-error.js';
+import { makeGuestKit } from '../kit.js';
+import { makeModuleHooks } from '../modules/loader.js';
+import { makePackageLoader } from '../modules/packages.js';
+import { makeSourceCache } from '../modules/source-cache.js';
+import { makeTable } from '../table.js';
+
+export interface Services {
+  resolve(uri: string): Promise<Node>;
+  request(request: unknown): Promise<Node>;
+  console(level: string, line: string): Promise<void>;
+}
+
+export interface GuestRealmOptions {
+  readonly name: string;
+  readonly main: string;
+  readonly roots: Readonly<Record<string, unknown>>;
+  readonly caps: Readonly<Record<string, unknown>>;
+  readonly services: Services;
+  readonly authority: unknown;
+  readonly E: unknown;
+  readonly Far: unknown;
+}
+
+const sources = makeSourceCache();
+const kit = makeGuestKit();
+
+export const makeGuestRealm = async (options: GuestRealmOptions) => {
+  const { name, services } = options;
+  const roots = new Map(Object.entries(options.roots) as Array<[string, DirNode]>);
+  const table = makeTable(name, roots);
+  const { console, format } = kit.makeConsole((level: unknown, line: unknown) => {
+    if (typeof level === 'string' && typeof line === 'string') void services.console(level, line).catch(() => {});
+  });
+  const resolve = async (uri: string): Promise<Node> => services.resolve(uri);
+  const request = async (req: unknown): Promise<Node> => services.request(req);
+  const base = { console, harden, TextEncoder: kit.TextEncoder, TextDecoder: kit.TextDecoder };
+  const globals: Record<string, unknown> = { ...base, resolve: harden(resolve), request: harden(request), E: options.E, Far: options.Far };
+  if (options.authority !== undefined) globals['authority'] = options.authority;
+  for (const [key, value] of Object.entries(options.caps)) globals[key] = value;
+  const packages = makePackageLoader({ realm: name, app: roots.get('app'), globals: base, Compartment: RealmCompartment });
+  const compartment = new RealmCompartment({
+    __options__: true,
+    name,
+    globals,
+    noAggregateLoadErrors: true,
+    ...makeModuleHooks({ realm: name, table, sources, packages }),
+  } as never);
+  try {
+    const { namespace } = (await compartment.import(options.main)) as { namespace: Record<string, unknown> };
+    return { namespace, format };
+  } catch (error) {
+    throw forGuest(error);
+  }
+};
