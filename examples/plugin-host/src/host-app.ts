@@ -22,7 +22,6 @@
  * plugins run at the `compartment` tier: no preemption, no heap limit), and
  * per-plugin policy (every plugin gets the same two roots and ceiling).
  */
-import './lockdown.js';
 import { join } from 'node:path';
 import { hostDir, readOnly } from '@cathedral/powerbox';
 import { type Host, type Realm, createHost } from '@cathedral/runtime';

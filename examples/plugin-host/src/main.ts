@@ -10,7 +10,6 @@
  *
  * This is the outermost edge, the one place that touches `process`.
  */
-import './lockdown.js';
 import { fileURLToPath } from 'node:url';
 import { runPluginHost } from './host-app.js';
 
