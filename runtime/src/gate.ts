@@ -30,18 +30,8 @@ export interface GateOptions {
   readonly report: (message: string) => void;
   /** Who bound the realm's roots, for refusals that explain their route (`host` or a realm name). */
   readonly grantor: string;
-  /** For a realm in another thread or process: how values and refusals cross (see tiers/codec.ts). */
-  readonly codec?: GateCodec | undefined;
 }
 
-export interface GateCodec {
-  /** Arguments from the guest, as host values. */
-  readonly in: (args: readonly unknown[]) => unknown[];
-  /** A wrapped answer, as it travels to the guest. */
-  readonly out: (value: unknown) => unknown;
-  /** A guest-facing refusal, as it travels to the guest. */
-  readonly fail: (error: unknown) => unknown;
-}
 
 /** What the gate knows of one of its wrappers. */
 export interface Wrapped {
@@ -81,7 +71,7 @@ const joinUri = (uri: string, path: unknown): string => {
   return uri.endsWith('/') ? `${uri}${path}` : `${uri}/${path}`;
 };
 
-export const makeGate = ({ realm, ceiling, report, grantor, codec }: GateOptions): Gate => {
+export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate => {
   let revokedBecause: string | undefined;
   const wrappers = new WeakMap<object, unknown>();
   const originals = new WeakMap<object, Wrapped>();
@@ -150,23 +140,10 @@ export const makeGate = ({ realm, ceiling, report, grantor, codec }: GateOptions
   // eslint-disable-next-line prefer-const
   let wrapValue: (value: unknown, uri: string | undefined, label: string) => unknown;
 
-  /**
-   * Runs a call for the guest and wraps what it answers. In the guest's own
-   * thread, answers and refusals go as they are; across a boundary the codec
-   * decodes arguments, encodes answers, and turns refusals into data.
-   */
+  /** Runs a call for the guest and wraps what it answers. */
   const deliver = (args: unknown[], run: (input: unknown[]) => unknown, uri: string | undefined, label: string): unknown => {
-    if (codec === undefined) {
-      const result = run(args);
-      return result instanceof Promise ? result.then(value => wrapValue(value, uri, label)) : wrapValue(result, uri, label);
-    }
-    return (async () => {
-      try {
-        return codec.out(wrapValue(await run(codec.in(args)), uri, label));
-      } catch (error) {
-        return codec.fail(toGuestError(error, 'call', label));
-      }
-    })();
+    const result = run(args);
+    return result instanceof Promise ? result.then(value => wrapValue(value, uri, label)) : wrapValue(result, uri, label);
   };
 
   const wrapRemotable = (target: object, uri: string | undefined, label: string): unknown => {
@@ -233,6 +210,7 @@ export const makeGate = ({ realm, ceiling, report, grantor, codec }: GateOptions
     }
     const known = wrappers.get(value);
     if (known !== undefined) return known;
+    if (originals.has(value)) return value; // already one of this gate's own wrappers
     let wrapped: unknown;
     const proto: unknown = Object.getPrototypeOf(value);
     if (typeof value === 'function') {

@@ -22,6 +22,7 @@ import { type ConsoleRoute, defaultConsoleRoute } from './console.js';
 import { makeGuestKit } from './kit.js';
 import { type SourceCache, makeSourceCache } from './modules/source-cache.js';
 import { type Parent, type Realm, type RealmContext, makeCompartmentRealm } from './realm.js';
+import { makeRemoteRealm } from './tiers/remote-realm.js';
 import { type RealmInfo, type RealmRecord, makeRegistry } from './registry.js';
 import type { Decider } from './requests.js';
 import { type SpawnSpec, type Spawner, checkSpec } from './spec.js';
@@ -58,7 +59,7 @@ export const createHost = async (options: HostOptions = {}): Promise<Host> => {
   const spawnRealm = async (spec: unknown, spawner: Spawner, parent: Parent) => {
     count += 1;
     const checked = checkSpec(spec, `realm-${count}`, spawner);
-    return makeCompartmentRealm(checked, context, parent);
+    return checked.tier === 'compartment' ? makeCompartmentRealm(checked, context, parent) : makeRemoteRealm(checked, context, parent);
   };
 
   const spawnChild = async (spec: unknown, parent: RealmRecord): Promise<ChildHandle> => {

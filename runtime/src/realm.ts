@@ -11,20 +11,19 @@
 import { E, Far } from '@endo/far';
 import type { Node } from '@cathedral/sdk';
 import { InvalidArgumentError, RevokedError } from '@cathedral/sdk';
+import { makeRealmParts } from './realm-parts.js';
 import type { Ledger } from '@cathedral/powerbox';
-import { type ChildHandle, makeAuthority } from './authority.js';
-import type { RealmRecord, RealmState, Registry } from './registry.js';
-import { type Decider, makeRequest } from './requests.js';
+import type { ChildHandle } from './authority.js';
+import type { RealmRecord, Registry } from './registry.js';
+import type { Decider } from './requests.js';
 import { type ConsoleRoute, makeConsoleSink } from './console.js';
 import { RealmCompartment } from './compartment.js';
-import { makeGate } from './gate.js';
 import { fromGuest } from './guest-error.js';
 import { copyOut } from './copy-out.js';
 import { makeModuleHooks } from './modules/loader.js';
 import { makePackageLoader } from './modules/packages.js';
 import type { SourceCache } from './modules/source-cache.js';
 import type { CheckedSpec, Tier } from './spec.js';
-import { makeTable } from './table.js';
 
 /** What a realm's guest-side helpers are made by: shared, hardened, powerless. */
 export interface GuestKit {
@@ -133,63 +132,10 @@ export const makeCompartmentRealm = async (
   parent: Parent,
 ): Promise<{ realm: Realm; record: RealmRecord }> => {
   const { name } = spec;
-  const gate = makeGate({ realm: name, ceiling: spec.ceiling, report: context.report, grantor: parent.grantor });
-  const roots = new Map([...spec.roots].map(([key, node]) => [key, gate.wrapRoot(node, `${key}://`)]));
-  let state: RealmState = 'running';
-  let settle: (end: { reason: string }) => void = () => {};
-  const ended = new Promise<{ reason: string }>(resolve => {
-    settle = resolve;
-  });
-  const record: RealmRecord = {
-    id: context.registry.nextId(),
-    name,
-    tier: 'compartment',
-    parent: parent.record,
-    children: new Set(),
-    gate,
-    ceiling: spec.ceiling,
-    grantor: parent.grantor,
-    get state() {
-      return state;
-    },
-    bind: (key, node) => {
-      if (roots.has(key)) {
-        throw new InvalidArgumentError({ operation: 'grant', target: `${key}://`, realm: name, problem: 'the name is already bound', rule: 'a grant adds a name; it never replaces one' });
-      }
-      roots.set(key, gate.wrapRoot(node, `${key}://`));
-    },
-    terminate: reason => {
-      if (state === 'terminated') return;
-      for (const child of [...record.children]) child.terminate(`its parent "${name}" ended`);
-      state = 'terminated';
-      gate.revoke(reason);
-      parent.record?.children.delete(record);
-      context.registry.remove(record);
-      context.ledger.record({ action: 'terminate', by: parent.grantor, for: name, detail: reason });
-      settle(harden({ reason }));
-    },
-  };
-  context.registry.add(record);
-  parent.record?.children.add(record);
-  const table = makeTable(name, roots);
+  const { record, gate, roots, table, resolve, endowments, done } = makeRealmParts(spec, context, parent);
   const { console, format } = context.kit.makeConsole(makeConsoleSink(name, spec.console ?? context.route, gate.isLive));
-  const resolve = (uri: string): Promise<Node> => gate.guard('resolve', typeof uri === 'string' ? uri : undefined, () => table.resolve(uri));
   const base = { console, harden, TextEncoder: context.kit.TextEncoder, TextDecoder: context.kit.TextDecoder };
-  const request = makeRequest({ realm: name, decide: context.decide, ledger: context.ledger, ceiling: spec.ceiling });
-  const globals: Record<string, unknown> = { ...base, resolve: harden(resolve), E, Far, request: gate.wrap(request, 'request') };
-  if (spec.authority !== undefined) {
-    const authority = makeAuthority({
-      record,
-      own: spec.authority.own.map(key => `${key}://`),
-      label: name,
-      registry: context.registry,
-      ledger: context.ledger,
-      randomToken: context.randomToken,
-      spawnChild: context.spawnChild,
-    });
-    globals['authority'] = gate.wrap(authority, 'authority');
-  }
-  for (const [key, value] of spec.caps) globals[key] = gate.wrap(value, key);
+  const globals: Record<string, unknown> = { ...base, resolve: harden(resolve), E, Far, ...endowments };
   const packages = makePackageLoader({ realm: name, app: roots.get('app'), globals: base, Compartment: RealmCompartment });
   const compartment = new RealmCompartment({
     __options__: true,
@@ -198,7 +144,6 @@ export const makeCompartmentRealm = async (
     noAggregateLoadErrors: true,
     ...makeModuleHooks({ realm: name, table, sources: context.sources, packages }),
   } as never);
-  context.ledger.record({ action: 'spawn', by: parent.grantor, for: name, target: spec.main, detail: `roots: ${[...roots.keys()].join(', ')}` });
   let namespace: Record<string, unknown>;
   try {
     ({ namespace } = (await compartment.import(spec.main)) as { namespace: Record<string, unknown> });
@@ -212,7 +157,7 @@ export const makeCompartmentRealm = async (
     tier: 'compartment' as const,
     exports,
     call: callExport(name, exports),
-    done: ended,
+    done,
     enforcement: harden({
       names: 'resolution table + SES compartment',
       ceiling: 'realm gate (every node operation)',

@@ -54,6 +54,7 @@ export interface CheckedSpec {
   readonly ceiling: ReadonlySet<EffectKind>;
   readonly console: ConsoleRoute | undefined;
   readonly authority: { readonly own: readonly string[] } | undefined;
+  readonly budget: Budget;
 }
 
 /** Names the realm's own globals use; caps cannot take them. */
@@ -115,15 +116,6 @@ export const checkSpec = (spec: unknown, defaultName: string, spawner: Spawner):
   if (tier !== 'compartment' && tier !== 'worker' && tier !== 'process') {
     throw bad('tier', `unknown tier ${JSON.stringify(tier)}`, 'tiers are compartment, worker and process');
   }
-  if (tier !== 'compartment') {
-    throw new UnsupportedError({
-      operation: 'spawn',
-      target: `tier: ${tier}`,
-      problem: `the ${tier} tier is not available in this version`,
-      rule: 'a tier that cannot isolate is refused, never silently replaced',
-      allow: "pass tier: 'compartment' for trusted or cooperative code",
-    });
-  }
   const ceilingIn = spec['ceiling'] ?? [...spawner.ceiling];
   if (!Array.isArray(ceilingIn)) throw bad('ceiling', 'the ceiling must be an array of effect kinds', 'ceilings are sets of effects');
   for (const effect of ceilingIn as unknown[]) {
@@ -155,20 +147,7 @@ export const checkSpec = (spec: unknown, defaultName: string, spawner: Spawner):
     }
     authority = { own: own as string[] };
   } else throw bad('authority', 'authority must be true or { own: [names] }', 'authority is granted explicitly');
-  const budget = spec['budget'];
-  if (budget !== undefined) {
-    if (!isRecord(budget)) throw bad('budget', 'the budget must be a record', 'budgets are { cpuMs, wallMs, heapMb, ... }');
-    const asked = Object.keys(budget);
-    if (asked.length > 0) {
-      throw new UnsupportedError({
-        operation: 'spawn',
-        target: `budget.${asked.join(', budget.')}`,
-        problem: `the ${tier} tier cannot enforce ${asked.join(', ')} in this version`,
-        rule: 'a budget that cannot be enforced is refused, never pretended',
-        allow: 'spawn without that budget',
-      });
-    }
-  }
+  const budget = checkBudget(spec['budget'], tier);
   const route = spec['console'];
   if (route !== undefined && (spawner.guest || typeof route !== 'function')) {
     throw bad('console', spawner.guest ? 'a realm cannot route its child\'s console' : 'console must be a function (realm, level, line) => void', 'console routes are set by the host');
@@ -182,5 +161,38 @@ export const checkSpec = (spec: unknown, defaultName: string, spawner: Spawner):
     ceiling: new Set(ceilingIn as EffectKind[]),
     console: route as ConsoleRoute | undefined,
     authority,
+    budget,
   };
+};
+
+/** Budgets each tier can enforce in this version; the rest are refused, never pretended. */
+const enforceable: Readonly<Record<Tier, readonly string[]>> = {
+  compartment: [],
+  worker: ['cpuMs', 'wallMs', 'heapMb'],
+  process: ['cpuMs', 'wallMs', 'heapMb'],
+};
+
+const budgetKeys = ['cpuMs', 'wallMs', 'heapMb', 'storageBytes', 'children', 'handles'];
+
+const checkBudget = (budget: unknown, tier: Tier): Budget => {
+  if (budget === undefined) return {};
+  if (!isRecord(budget)) throw bad('budget', 'the budget must be a record', 'budgets are { cpuMs, wallMs, heapMb, ... }');
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(budget)) {
+    if (!budgetKeys.includes(key)) throw bad(`budget.${key}`, `unknown budget "${key}"`, `budgets are ${budgetKeys.join(', ')}`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      throw bad(`budget.${key}`, `a budget is a positive number, got ${JSON.stringify(value)}`, 'budgets are positive numbers');
+    }
+    if (!enforceable[tier].includes(key)) {
+      throw new UnsupportedError({
+        operation: 'spawn',
+        target: `budget.${key}`,
+        problem: `the ${tier} tier cannot enforce ${key}${tier === 'compartment' && ['cpuMs', 'wallMs', 'heapMb'].includes(key) ? ': code in the host\'s own thread cannot be preempted or bounded' : ' in this version'}`,
+        rule: 'a budget that cannot be enforced is refused, never pretended',
+        allow: tier === 'compartment' && ['cpuMs', 'wallMs', 'heapMb'].includes(key) ? "spawn at tier 'worker' or 'process'" : `spawn without budget.${key}`,
+      });
+    }
+    out[key] = value;
+  }
+  return out as Budget;
 };

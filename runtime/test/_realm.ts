@@ -1,5 +1,6 @@
 /** Test helpers: a host whose console lines are collected, and exported-function calls. */
-import { createHost, type Host, type Realm } from '../src/index.js';
+import test, { type ExecutionContext } from 'ava';
+import { createHost, type Host, type Realm, type Tier } from '../src/index.js';
 
 export interface Line {
   readonly realm: string;
@@ -22,4 +23,12 @@ export const call = <R = unknown>(realm: Realm, name: string, ...args: unknown[]
   const fn = realm.exports[name];
   if (typeof fn !== 'function') throw new Error(`the realm exports no function "${name}"`);
   return (fn as (...a: unknown[]) => Promise<R>)(...args);
+};
+
+/** Every tier; the realm suites run once per tier. */
+export const tiers = ['compartment', 'worker', 'process'] as const;
+
+/** Registers one test per tier, named `[tier] title`. */
+export const eachTier = (title: string, impl: (t: ExecutionContext, tier: Tier) => Promise<void>): void => {
+  for (const tier of tiers) test(`[${tier}] ${title}`, t => impl(t, tier));
 };

@@ -1,15 +1,15 @@
 import test from 'ava';
 import { memory } from '@cathedral/powerbox';
 import { isCathedralError } from '@cathedral/sdk';
-import { Far } from '@endo/far';
-import { call, makeTestHost } from './_realm.js';
+import { E, Far } from '@endo/far';
+import { call, eachTier, makeTestHost } from './_realm.js';
 
-test('terminate - every capability the realm held refuses further use', async t => {
+eachTier('terminate - every capability the realm held refuses further use', async (t, tier) => {
   const { host } = await makeTestHost();
   let calls = 0;
   const counter = Far('Counter', { incr: () => (calls += 1) });
   const realm = await host.spawn({
-    tier: 'compartment',
+    tier,
     name: 'ending',
     main: 'app://main.js',
     realms: {
@@ -30,12 +30,12 @@ test('terminate - every capability the realm held refuses further use', async t 
   t.is(calls, 1);
 });
 
-test('terminate - a guest function kept before termination finds every capability revoked', async t => {
+eachTier('terminate - a guest function kept before termination finds every capability revoked', async (t, tier) => {
   const { host } = await makeTestHost();
   let later: (() => Promise<unknown>) | undefined;
   const keep = Far('Keeper', { keep: (fn: () => Promise<unknown>) => { later = fn; } });
   const realm = await host.spawn({
-    tier: 'compartment',
+    tier,
     main: 'app://main.js',
     realms: {
       app: memory({ 'main.js': `
@@ -48,9 +48,15 @@ test('terminate - a guest function kept before termination finds every capabilit
     caps: { keeper: keep },
   });
   await call(realm, 'setup');
-  t.is(await later!(), 'secret');
+  t.is(await E(later!)(), 'secret');
   await realm.terminate();
-  t.is(await later!(), 'REVOKED');
+  if (tier === 'compartment') {
+    // The guest's code still runs in the host's thread: it finds its capabilities revoked.
+    t.is(await E(later!)(), 'REVOKED');
+  } else {
+    // The guest's thread or process is gone: the kept function itself refuses.
+    await t.throwsAsync(async () => E(later!)(), { message: /the realm ended \(terminated\)/ });
+  }
 });
 
 test('console - guest output reaches the host route as neutralised strings, never guest objects', async t => {
@@ -77,11 +83,11 @@ test('console - guest output reaches the host route as neutralised strings, neve
   for (const l of lines) t.is(typeof l.line, 'string');
 });
 
-test('ceiling - a realm without fs.write cannot write through any node', async t => {
+eachTier('ceiling - a realm without fs.write cannot write through any node', async (t, tier) => {
   const { host } = await makeTestHost();
   const data = memory({ 'f.txt': 'old' });
   const realm = await host.spawn({
-    tier: 'compartment',
+    tier,
     name: 'reader',
     main: 'app://main.js',
     ceiling: ['fs.read'],
@@ -109,8 +115,9 @@ test('spawn - a bad spec is a typed error naming the field', async t => {
     [{ tier: 'compartment', main: 'app://main.js', realms: { app }, caps: { console: 1 } }, 'INVALID_ARGUMENT', /console/],
     [{ tier: 'compartment', main: 'app://main.js', realms: { app }, ceiling: ['fs.everything'] }, 'INVALID_ARGUMENT', /fs\.everything/],
     [{ tier: 'compartment', main: 'app://main.js', realms: { app }, budget: { cpuMs: 10 } }, 'UNSUPPORTED', /cpuMs/],
-    [{ tier: 'worker', main: 'app://main.js', realms: { app } }, 'UNSUPPORTED', /worker/],
-    [{ main: 'app://main.js', realms: { app } }, 'UNSUPPORTED', /process/],
+    [{ tier: 'worker', main: 'app://main.js', realms: { app }, budget: { storageBytes: 10 } }, 'UNSUPPORTED', /storageBytes/],
+    [{ main: 'app://main.js', realms: { app }, budget: { cpuMs: -1 } }, 'INVALID_ARGUMENT', /positive number/],
+    [{ tier: 'thread', main: 'app://main.js', realms: { app } }, 'INVALID_ARGUMENT', /unknown tier/],
   ];
   for (const [spec, code, pattern] of cases) {
     const error = await t.throwsAsync(host.spawn(spec as never));

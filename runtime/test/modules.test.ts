@@ -1,7 +1,7 @@
 import test from 'ava';
 import { memory } from '@cathedral/powerbox';
 import { isCathedralError } from '@cathedral/sdk';
-import { call, makeTestHost } from './_realm.js';
+import { call, eachTier, makeTestHost } from './_realm.js';
 
 const spawnApp = async (app: Record<string, unknown>, extra: Record<string, ReturnType<typeof memory>> = {}) => {
   const { host } = await makeTestHost();
@@ -13,7 +13,7 @@ const spawnApp = async (app: Record<string, unknown>, extra: Record<string, Retu
   });
 };
 
-test('modules - relative imports resolve inside the importing root', async t => {
+eachTier('modules - relative imports resolve inside the importing root', async (t, tier) => {
   const realm = await spawnApp({
     'main.js': `import { twice } from './lib/math.js'; export const run = () => twice(21);`,
     lib: { 'math.js': `import { one } from '../one.js'; export const twice = x => x * 2 * one;`, },
@@ -22,7 +22,7 @@ test('modules - relative imports resolve inside the importing root', async t => 
   t.is(await call(realm, 'run'), 42);
 });
 
-test('modules - name:// imports go through the realm table, and relative imports stay in that root', async t => {
+eachTier('modules - name:// imports go through the realm table, and relative imports stay in that root', async (t, tier) => {
   const realm = await spawnApp(
     { 'main.js': `import { word } from 'system://lib/words.js'; export const run = () => word;` },
     { system: memory({ lib: { 'words.js': `export { word } from './inner/w.js';`, inner: { 'w.js': `export const word = 'from-system';` } } }) },
@@ -30,13 +30,13 @@ test('modules - name:// imports go through the realm table, and relative imports
   t.is(await call(realm, 'run'), 'from-system');
 });
 
-test('modules - a relative import climbing above its root is refused', async t => {
+eachTier('modules - a relative import climbing above its root is refused', async (t, tier) => {
   const error = await t.throwsAsync(spawnApp({ 'main.js': `import '../outside.js';` }));
   t.true(isCathedralError(error, 'MODULE_NOT_FOUND'), String(error));
   t.regex(error!.message, /climbs above the root/);
 });
 
-test('modules - node: built-ins are unreachable, statically and dynamically', async t => {
+eachTier('modules - node: built-ins are unreachable, statically and dynamically', async (t, tier) => {
   const error = await t.throwsAsync(spawnApp({ 'main.js': `import fs from 'node:fs'; export const run = () => fs;` }));
   t.true(isCathedralError(error, 'MODULE_NOT_FOUND'));
   t.regex(error!.message, /Node built-ins are unreachable/);
@@ -44,23 +44,23 @@ test('modules - node: built-ins are unreachable, statically and dynamically', as
   t.is(await call(realm, 'run'), 'MODULE_NOT_FOUND');
 });
 
-test('modules - a table name the realm does not have is refused on import', async t => {
+eachTier('modules - a table name the realm does not have is refused on import', async (t, tier) => {
   const error = await t.throwsAsync(spawnApp({ 'main.js': `import 'secret://x.js';` }));
   t.true(isCathedralError(error, 'UNKNOWN_REALM'), String(error));
 });
 
-test('modules - a missing module is ModuleNotFoundError naming the URI', async t => {
+eachTier('modules - a missing module is ModuleNotFoundError naming the URI', async (t, tier) => {
   const error = await t.throwsAsync(spawnApp({ 'main.js': `import './nope.js';` }));
   t.true(isCathedralError(error, 'MODULE_NOT_FOUND'));
   t.regex(error!.message, /app:\/\/nope\.js/);
 });
 
-test('modules - JSON modules are a default export', async t => {
+eachTier('modules - JSON modules are a default export', async (t, tier) => {
   const realm = await spawnApp({ 'main.js': `import data from './d.json'; export const run = () => data.n;`, 'd.json': '{"n": 7}' });
   t.is(await call(realm, 'run'), 7);
 });
 
-test('modules - bare specifiers load packages from app://node_modules, each in its own compartment', async t => {
+eachTier('modules - bare specifiers load packages from app://node_modules, each in its own compartment', async (t, tier) => {
   const realm = await spawnApp({
     'main.js': `import pad from 'left-pad'; import { sub } from 'left-pad/sub'; import cjs from 'cjs-pkg';
       export const run = () => [pad('x', 3), sub, cjs.hello, typeof globalThis.resolve];
@@ -82,7 +82,7 @@ test('modules - bare specifiers load packages from app://node_modules, each in i
   t.deepEqual(await call(realm, 'probe'), ['undefined,undefined,undefined,undefined,false', 'sub-export']);
 });
 
-test('modules - a package that is not installed is refused naming where packages are found', async t => {
+eachTier('modules - a package that is not installed is refused naming where packages are found', async (t, tier) => {
   const error = await t.throwsAsync(spawnApp({ 'main.js': `import 'nope-pkg';` }));
   t.true(isCathedralError(error, 'MODULE_NOT_FOUND'), String(error));
   t.regex(error!.message, /node_modules/);

@@ -2,29 +2,30 @@ import test from 'ava';
 import { memory } from '@cathedral/powerbox';
 import { isCathedralError } from '@cathedral/sdk';
 import { createHost } from '../src/index.js';
+import { eachTier } from './_realm.js';
 
 const quiet = () => {};
 
-test('spawn - the host calls an exported function of the main module', async t => {
+eachTier('spawn - the host calls an exported function of the main module', async (t, tier) => {
   const host = await createHost({ console: quiet });
   const realm = await host.spawn({
-    tier: 'compartment',
+    tier,
     main: 'app://main.js',
     realms: { app: memory({ 'main.js': 'export const transform = s => s.toUpperCase();' }) },
   });
   t.is(await (realm.exports['transform'] as (s: string) => Promise<string>)('hello'), 'HELLO');
 });
 
-test('resolve - the same URI reaches a different object in each realm', async t => {
+eachTier('resolve - the same URI reaches a different object in each realm', async (t, tier) => {
   const host = await createHost({ console: quiet });
   const main = `export const read = () => resolve('system://etc/app.json').then(f => f.readText());`;
   const a = await host.spawn({
-    tier: 'compartment',
+    tier,
     main: 'app://main.js',
     realms: { app: memory({ 'main.js': main }), system: memory({ etc: { 'app.json': '"A"' } }) },
   });
   const b = await host.spawn({
-    tier: 'compartment',
+    tier,
     main: 'app://main.js',
     realms: { app: memory({ 'main.js': main }), system: memory({ etc: { 'app.json': '"B"' } }) },
   });
@@ -32,10 +33,10 @@ test('resolve - the same URI reaches a different object in each realm', async t 
   t.is(await (b.exports['read'] as () => Promise<string>)(), '"B"');
 });
 
-test('resolve - a name not in the table is refused naming the names the realm has', async t => {
+eachTier('resolve - a name not in the table is refused naming the names the realm has', async (t, tier) => {
   const host = await createHost({ console: quiet });
   const realm = await host.spawn({
-    tier: 'compartment',
+    tier,
     name: 'plugin-a',
     main: 'app://main.js',
     realms: { app: memory({ 'main.js': `export const go = () => resolve('secret://x');` }) },
@@ -47,10 +48,10 @@ test('resolve - a name not in the table is refused naming the names the realm ha
   t.regex(error!.message, /"app"/);
 });
 
-test('globals - a realm sees only its own names', async t => {
+eachTier('globals - a realm sees only its own names', async (t, tier) => {
   const host = await createHost({ console: quiet });
   const realm = await host.spawn({
-    tier: 'compartment',
+    tier,
     main: 'app://main.js',
     realms: { app: memory({ 'main.js': `export const names = () => Reflect.ownKeys(globalThis).filter(k => typeof k === 'string').sort();` }) },
   });
@@ -62,10 +63,10 @@ test('globals - a realm sees only its own names', async t => {
   t.true(names.includes('TextEncoder'));
 });
 
-test('errors - a guest error reaches the host with its module URI and line', async t => {
+eachTier('errors - a guest error reaches the host with its module URI and line', async (t, tier) => {
   const host = await createHost({ console: quiet });
   const realm = await host.spawn({
-    tier: 'compartment',
+    tier,
     main: 'app://main.js',
     realms: { app: memory({ 'main.js': `\nexport const boom = () => {\n  throw new TypeError('bad');\n};` }) },
   });

@@ -174,6 +174,12 @@ const makeShownView = (inner: DirNode, view: View): DirNode => {
       const { kind } = await shownStat('rename', from);
       if (kind === 'file' && !view.shows(to, 'file')) throw outside('rename', to, view.label);
       if (kind === 'dir' && !(view.showsAllBelow(from) && view.showsAllBelow(to))) throw partial('rename', from, view.label);
+      // A rename replaces what is at `to`: that must be something the filter shows.
+      const existing = await inner.stat(showPath(to)).then(
+        stat => stat,
+        () => undefined,
+      );
+      if (existing !== undefined && !view.shows(to, existing.kind)) throw outside('rename', to, view.label);
       return inner.rename(f, t).catch(restateMissing('rename', to));
     },
   };

@@ -105,17 +105,30 @@ const fileIn = (inner: Inner, at: CheckedPath): FileAccess => {
   };
 };
 
-const makeDir = (inner: Inner, layer: Layer, at: CheckedPath): DirNode => {
+const makeDir = (inner: Inner, layer: Layer, at: CheckedPath, floor: number): DirNode => {
   const here = (operation: NodeOperation, path: unknown = ''): CheckedPath => {
     const full = joinPath(at, checkPath(operation, path));
     layer.check(operation, full);
     return full;
   };
+  // Nothing at or above `floor` (a subtree's own root) can be removed or
+  // moved: that would act in a directory the holder does not hold.
+  const needsName = (operation: NodeOperation, full: CheckedPath): void => {
+    // At the top of the inner node, the inner node refuses by itself.
+    if (floor === 0 || full.length > floor) return;
+    throw new InvalidArgumentError({
+      operation,
+      target: '',
+      problem: 'the operation needs a name below the node, not the node itself',
+      rule: 'a node acts only below itself',
+      allow: 'name an entry',
+    });
+  };
   const node = Far('Dir', {
     resolve: async (path: string): Promise<Node> => {
       const full = here('resolve', path);
       const { kind } = await forwardTo(layer, 'resolve', full, () => inner.stat(showPath(full)));
-      return kind === 'dir' ? makeDir(inner, layer, full) : makeFile(fileIn(inner, full), layer, full, inner);
+      return kind === 'dir' ? makeDir(inner, layer, full, floor) : makeFile(fileIn(inner, full), layer, full, inner);
     },
     list: async (path?: string) => {
       const full = here('list', path);
@@ -150,12 +163,15 @@ const makeDir = (inner: Inner, layer: Layer, at: CheckedPath): DirNode => {
     },
     remove: async (path: string, options?: RemoveOptions) => {
       const full = here('remove', path);
+      needsName('remove', full);
       return mutation(layer, 'remove', full, () => inner.remove(showPath(full), options));
     },
     rename: async (from: string, to: string) => {
       const source = joinPath(at, checkPath('rename', from));
       const target = joinPath(at, checkPath('rename', to));
       layer.check('rename', source, target);
+      needsName('rename', source);
+      needsName('rename', target);
       return mutation(layer, 'rename', source, () => inner.rename(showPath(source), showPath(target)));
     },
   });
@@ -172,8 +188,8 @@ export const attenuate = <N extends Node>(node: N, layer: Layer): N => {
     const file = node as FileNode;
     return makeFile({ stat: () => file.stat(), read: () => file.read(), readText: () => file.readText(), write: d => file.write(d) }, layer, top, file) as N;
   }
-  return makeDir(node as DirNode, layer, top) as N;
+  return makeDir(node as DirNode, layer, top, 0) as N;
 };
 
 /** Attenuates the directory at `at` below `dir`: guest paths are appended to `at`. */
-export const attenuateAt = (dir: DirNode, layer: Layer, at: CheckedPath): DirNode => makeDir(dir, layer, at);
+export const attenuateAt = (dir: DirNode, layer: Layer, at: CheckedPath): DirNode => makeDir(dir, layer, at, at.length);

@@ -58,6 +58,7 @@ const isTagged = (value: object): boolean => {
 
 /** The inverse of `encodeValue`; refusal records are returned by `decodeValue` to the caller as they are. */
 export const decodeValue = (value: unknown, mapOther: (v: object) => unknown = v => v): unknown => {
+  if (typeof value === 'function') return mapOther(value);
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) return value.map(v => decodeValue(v, mapOther));
   if (isTagged(value)) {

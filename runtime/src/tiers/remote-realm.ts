@@ -1,0 +1,301 @@
+/**
+ * A realm in a worker thread or a child process, and its supervisor.
+ *
+ * The guest's compartment runs elsewhere (./guest-main.ts); its roots,
+ * caps and authority stay here, behind its gate, and reach it over CapTP as
+ * presences. The supervisor starts the thread or process, enforces the CPU,
+ * wall and heap budgets, and ends the realm with a reason — `exited`,
+ * `crashed: SIGABRT`, `budget: cpu`, `budget: heap`, `budget: wall`,
+ * `terminated` — after which every pending call rejects with that reason,
+ * every capability is revoked, and nothing of it is left running: no
+ * thread, process, timer or listener.
+ */
+import { fork } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+import { makeCapTP } from '@endo/captp';
+import { E } from '@endo/far';
+import { Far } from '@endo/pass-style';
+import type { ErrorCode } from '@cathedral/sdk';
+import { GuestError, RevokedError, makeError } from '@cathedral/sdk';
+import { copyOut } from '../copy-out.js';
+import { makeConsoleSink } from '../console.js';
+import { makeBoundary } from './boundary.js';
+import { callExport, type Parent, type Realm, type RealmContext } from '../realm.js';
+import { makeRealmParts } from '../realm-parts.js';
+import type { RealmRecord } from '../registry.js';
+import type { CheckedSpec } from '../spec.js';
+import { type Channel, childChannel, isControl, workerChannel } from './channel.js';
+import { type Refusal, refusalOf } from './codec.js';
+import { processClock, threadClock } from './cpu-clock.js';
+
+const guestMain = new URL('./guest-main.js', import.meta.url);
+const READY_MS = 30_000;
+const POLL_MS = 1;
+
+/** A refusal or guest error received from the guest, as a host error. */
+const fromRefusal = (refusal: Refusal, realm: string, operation: string): Error => {
+  const d = refusal.details;
+  if (refusal.code === 'GUEST') {
+    const location = d['location'];
+    return new GuestError({
+      operation,
+      realm,
+      problem: `the guest threw ${d['guestName'] ?? 'Error'}: ${d['guestMessage'] ?? ''}${location === undefined ? '' : ` (at ${location})`}`,
+      rule: 'guest errors reach the host as reports, never as guest objects',
+      location,
+      guestName: d['guestName'] ?? 'Error',
+      guestMessage: d['guestMessage'] ?? '',
+    });
+  }
+  return makeError(refusal.code as ErrorCode, {
+    operation: d['operation'] ?? operation,
+    target: d['target'],
+    realm: d['realm'] ?? realm,
+    problem: d['problem'] ?? refusal.message,
+    rule: d['rule'] ?? 'the guest refused',
+    allow: d['allow'],
+  });
+};
+
+interface Started {
+  readonly channel: Channel;
+  readonly stop: () => void;
+  /** Whether the thread or process keeps the host's event loop alive (only while a call waits on it). */
+  readonly hold: (held: boolean) => void;
+  /** Calls back once with why the thread or process ended. */
+  readonly onExit: (listener: (reason: string) => void) => void;
+  readonly clockFor: (ready: { tid?: number; pid?: number }) => (() => number | undefined) | undefined;
+}
+
+const startWorker = (spec: CheckedSpec): Started => {
+  const heapMb = spec.budget.heapMb;
+  const worker = new Worker(guestMain, {
+    env: {},
+    ...(heapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.max(1, Math.min(16, Math.floor(heapMb / 4))) } }),
+  });
+  let listener: (reason: string) => void = () => {};
+  let why: string | undefined;
+  worker.on('error', (error: Error & { code?: string }) => {
+    why ??= error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'budget: heap' : `crashed: ${error.code ?? error.name}`;
+  });
+  worker.on('exit', code => listener(why ?? (code === 0 ? 'exited' : `crashed: exit code ${code}`)));
+  return {
+    channel: workerChannel(worker),
+    stop: () => {
+      void worker.terminate();
+    },
+    hold: held => (held ? worker.ref() : worker.unref()),
+    onExit: l => {
+      listener = l;
+    },
+    clockFor: ({ tid }) => (tid === undefined ? undefined : threadClock(tid)),
+  };
+};
+
+const startProcess = (spec: CheckedSpec): Started => {
+  const heapMb = spec.budget.heapMb;
+  const child = fork(guestMain, [], {
+    env: {},
+    execArgv: heapMb === undefined ? [] : [`--max-old-space-size=${Math.max(8, Math.floor(heapMb))}`],
+    serialization: 'advanced',
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stdout?.resume();
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (stderr.length < 64 * 1024) stderr += chunk.toString('utf8');
+  });
+  let listener: (reason: string) => void = () => {};
+  child.on('exit', (code, signal) => {
+    const heap = /heap out of memory|Reached heap limit|Allocation failed/.test(stderr);
+    listener(heap ? 'budget: heap' : signal !== null ? `crashed: ${signal}` : code === 0 ? 'exited' : `crashed: exit code ${code}`);
+  });
+  const channel = (child as unknown as { channel?: { ref(): void; unref(): void } }).channel;
+  return {
+    channel: childChannel(child),
+    stop: () => {
+      child.kill('SIGKILL');
+    },
+    hold: held => {
+      const pipes = [child.stdout, child.stderr] as unknown as Array<{ ref?(): void; unref?(): void } | null>;
+      if (held) {
+        child.ref();
+        channel?.ref();
+        for (const pipe of pipes) pipe?.ref?.();
+      } else {
+        child.unref();
+        channel?.unref();
+        for (const pipe of pipes) pipe?.unref?.();
+      }
+    },
+    onExit: l => {
+      listener = l;
+    },
+    clockFor: () => (child.pid === undefined ? undefined : processClock(child.pid)),
+  };
+};
+
+export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, parent: Parent): Promise<{ realm: Realm; record: RealmRecord }> => {
+  const { name } = spec;
+  const parts = makeRealmParts(spec, context, parent);
+  const boundary = makeBoundary();
+  const { record, gate } = parts;
+  const started = spec.tier === 'worker' ? startWorker(spec) : startProcess(spec);
+  const timers = new Set<NodeJS.Timeout>();
+  let endReason: string | undefined;
+  const end = (reason: string) => {
+    if (endReason !== undefined) return;
+    endReason = reason;
+    record.terminate(reason);
+  };
+  let captp: ReturnType<typeof makeCapTP> | undefined;
+  parts.onEnd(reason => {
+    endReason ??= reason;
+    for (const timer of timers) clearTimeout(timer);
+    timers.clear();
+    captp?.abort(new Error(`the realm ended (${reason})`));
+    started.stop();
+    started.channel.close();
+  });
+  started.onExit(reason => end(reason));
+
+  const ready = new Promise<{ tid?: number; pid?: number }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the guest did not start in time')), READY_MS);
+    timers.add(timer);
+    parts.done.then(({ reason }) => reject(new Error(`the guest ended while starting (${reason})`)));
+    // The guest keeps the host's event loop alive only while the host waits
+    // for one of its answers: questions out, answers back, counted here.
+    const questions = new Set<unknown>();
+    const track = (held: boolean) => {
+      if (gate.isLive()) started.hold(held);
+    };
+    captp = makeCapTP(
+      `host:${name}`,
+      message => {
+        const { type, questionID } = message as { type?: string; questionID?: unknown };
+        if ((type === 'CTP_CALL' || type === 'CTP_BOOTSTRAP') && questionID !== undefined) {
+          questions.add(questionID);
+          if (questions.size === 1) track(true);
+        }
+        started.channel.send(message);
+      },
+      undefined,
+      { onReject: () => {} },
+    );
+    const dispatch = captp.dispatch;
+    started.channel.onMessage(message => {
+      if (isControl(message)) {
+        if (message.cathedral === 'ready') {
+          clearTimeout(timer);
+          resolve(message as { tid?: number; pid?: number });
+        }
+        return;
+      }
+      dispatch(message);
+      const { type, answerID } = message as { type?: string; answerID?: unknown };
+      if (type === 'CTP_RETURN' && questions.delete(answerID) && questions.size === 0) track(false);
+    });
+  });
+  const refuseStart = (error: unknown): never => {
+    end(endReason ?? 'crashed: did not start');
+    throw makeError('GUEST', {
+      operation: 'spawn',
+      target: spec.main,
+      realm: name,
+      problem: `the ${spec.tier} did not start: ${error instanceof Error ? error.message : String(error)}`,
+      rule: 'a realm runs only once its guest answered',
+    });
+  };
+  const info = await ready.catch(refuseStart);
+
+  // Budgets: the CPU baseline is taken after the guest's bootstrap (lockdown).
+  const { cpuMs, wallMs } = spec.budget;
+  if (cpuMs !== undefined) {
+    const clock = started.clockFor(info);
+    const base = clock?.();
+    if (clock === undefined || base === undefined) {
+      end('budget: cpu unavailable');
+      throw makeError('UNSUPPORTED', { operation: 'spawn', target: 'budget.cpuMs', realm: name, problem: 'no CPU clock for the guest on this machine', rule: 'a budget that cannot be enforced is refused, never pretended', allow: 'spawn without budget.cpuMs' });
+    }
+    const limit = base + cpuMs * 1e6;
+    const poll = setInterval(() => {
+      const now = clock();
+      if (now !== undefined && now > limit) end('budget: cpu');
+    }, POLL_MS);
+    poll.unref();
+    timers.add(poll);
+  }
+  if (wallMs !== undefined) timers.add(setTimeout(() => end('budget: wall'), wallMs).unref());
+
+  const sink = makeConsoleSink(name, spec.console ?? context.route, gate.isLive);
+  const request = parts.endowments['request'] as (r: unknown) => Promise<unknown>;
+  const services = Far('RealmServices', {
+    resolve: (uri: string) => parts.resolve(uri),
+    request: (req: unknown) => request(req),
+    console: (level: unknown, line: unknown) => sink(level, line),
+  });
+  const { authority, request: _request, ...caps } = parts.endowments as Record<string, unknown>;
+  void _request;
+  const init = boundary.out(
+    harden({ name, main: spec.main, roots: Object.fromEntries(parts.roots), caps, services, authority }),
+  );
+  const guest = (captp as ReturnType<typeof makeCapTP>).getBootstrap();
+  let started_: { exports: object; names: string[]; values: Record<string, unknown> };
+  try {
+    const answer = await E(guest as never as { start(i: unknown): Promise<unknown> }).start(init);
+    const refusal = refusalOf(answer);
+    if (refusal !== undefined) throw fromRefusal(refusal, name, `import ${JSON.stringify(spec.main)}`);
+    started_ = answer as typeof started_;
+  } catch (error) {
+    end(endReason ?? 'the main module failed to load');
+    if (error instanceof Error && 'code' in error) throw error;
+    throw makeError('GUEST', {
+      operation: `import ${JSON.stringify(spec.main)}`,
+      realm: name,
+      problem: `the guest failed to start: ${error instanceof Error ? error.message : String(error)}`,
+      rule: 'a realm runs only once its main module loaded',
+    });
+  }
+
+  const ended = (operation: string) =>
+    new RevokedError({ operation, realm: name, problem: `the realm ended (${endReason ?? 'terminated'})`, rule: 'an ended realm answers no calls', allow: 'spawn the realm again' });
+  const exports: Record<string, unknown> = {};
+  for (const key of started_.names) {
+    exports[key] = async (...args: unknown[]) => {
+      const operation = `call "${key}"`;
+      if (!gate.isLive()) throw ended(operation);
+      let answer: unknown;
+      try {
+        const sent = args.map(arg => boundary.out(gate.wrap(arg, 'argument')));
+        answer = await (E(started_.exports) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[key]!(...sent);
+      } catch (error) {
+        if (!gate.isLive()) throw ended(operation);
+        throw error;
+      }
+      const refusal = refusalOf(answer);
+      if (refusal !== undefined) throw fromRefusal(refusal, name, operation);
+      return copyOut(boundary.in(answer));
+    };
+  }
+  for (const [key, value] of Object.entries(started_.values)) exports[key] = copyOut(boundary.in(value));
+  const frozen = harden(exports);
+  const realm: Realm = harden({
+    name,
+    tier: spec.tier,
+    exports: frozen,
+    call: callExport(name, frozen),
+    done: parts.done,
+    enforcement: harden({
+      names: `resolution table + SES compartment in a ${spec.tier === 'worker' ? 'worker thread' : 'child process'}`,
+      ceiling: 'realm gate (every capability call, in the host)',
+      cpuMs: cpuMs === undefined ? 'not asked' : `host watchdog on the guest's CPU clock (/proc), every ${POLL_MS} ms`,
+      wallMs: wallMs === undefined ? 'not asked' : 'host timer',
+      heapMb: spec.budget.heapMb === undefined ? 'not asked' : spec.tier === 'worker' ? 'V8 resourceLimits (ArrayBuffers not counted)' : 'V8 --max-old-space-size (ArrayBuffers not counted; no kernel limit yet)',
+      hostSurvivesFatalError: spec.tier === 'process' ? 'yes' : 'no: a V8 fatal error in a worker ends the host',
+    }),
+    terminate: async () => {
+      end('terminated');
+    },
+  });
+  return { realm, record };
+};
