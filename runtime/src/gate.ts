@@ -251,7 +251,8 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
   const wrapFunction = (fn: (...args: unknown[]) => unknown, label: string) =>
     harden((...args: unknown[]) => deliver(args, input => guard('call', label, () => Reflect.apply(fn, undefined, input)), undefined, label));
 
-  return harden({
+  // Host-side only (never reaches a guest): frozen, not hardened, to keep spawns cheap.
+  return Object.freeze({
     wrapRoot: <T>(node: T, uri: string): T => {
       roots.set(uri.replace(/:\/\/$/, ''), node as object);
       return wrapValue(node, uri, uri) as T;

@@ -123,7 +123,8 @@ const wrapExports = (
       }
     };
   }
-  return harden(out);
+  // Host-facing: the host's own closures, frozen (guest values inside were hardened above).
+  return Object.freeze(out);
 };
 
 export const makeCompartmentRealm = async (
@@ -152,13 +153,13 @@ export const makeCompartmentRealm = async (
     throw fromGuest(error, { realm: name, operation: `import ${JSON.stringify(spec.main)}`, format });
   }
   const exports = wrapExports(namespace, name, gate.isLive, format, value => gate.wrap(value, 'argument'));
-  const realm: Realm = harden({
+  const realm: Realm = Object.freeze({
     name,
     tier: 'compartment' as const,
     exports,
     call: callExport(name, exports),
     done,
-    enforcement: harden({
+    enforcement: Object.freeze({
       names: 'resolution table + SES compartment',
       ceiling: 'realm gate (every node operation)',
       cpuMs: 'not enforceable at the compartment tier',

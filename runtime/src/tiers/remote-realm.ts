@@ -9,8 +9,16 @@
  * `terminated` — after which every pending call rejects with that reason,
  * every capability is revoked, and nothing of it is left running: no
  * thread, process, timer or listener.
+ *
+ * For observers (tests, operators' tools) it publishes on the diagnostics
+ * channel `cathedral:supervision`: `started` with the guest's OS identity
+ * (`tid` of a worker thread, `pid` of a child process) and `ended` with the
+ * reason and the guest's CPU time at that moment. Publishing costs nothing
+ * without a subscriber, and subscribers see only the hosts of their own
+ * thread.
  */
 import { fork } from 'node:child_process';
+import { channel as diagnostics } from 'node:diagnostics_channel';
 import { Worker } from 'node:worker_threads';
 import { makeCapTP } from '@endo/captp';
 import { E } from '@endo/far';
@@ -31,6 +39,15 @@ import { processClock, threadClock } from './cpu-clock.js';
 const guestMain = new URL('./guest-main.js', import.meta.url);
 const READY_MS = 30_000;
 const POLL_MS = 1;
+
+/** What `cathedral:supervision` subscribers receive. */
+export type SupervisionEvent =
+  | { readonly event: 'started'; readonly realm: string; readonly tier: 'worker' | 'process'; readonly tid?: number; readonly pid?: number }
+  | { readonly event: 'ended'; readonly realm: string; readonly tier: 'worker' | 'process'; readonly reason: string; readonly cpuMs?: number };
+const supervision = diagnostics('cathedral:supervision');
+const publish = (event: SupervisionEvent) => {
+  if (supervision.hasSubscribers) supervision.publish(harden(event));
+};
 
 /** A refusal or guest error received from the guest, as a host error. */
 const fromRefusal = (refusal: Refusal, realm: string, operation: string): Error => {
@@ -140,8 +157,11 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
   const parts = makeRealmParts(spec, context, parent);
   const boundary = makeBoundary();
   const { record, gate } = parts;
-  const started = spec.tier === 'worker' ? startWorker(spec) : startProcess(spec);
+  const tier = spec.tier === 'worker' ? 'worker' : 'process';
+  const started = tier === 'worker' ? startWorker(spec) : startProcess(spec);
   const timers = new Set<NodeJS.Timeout>();
+  // The guest's CPU clock, and its reading once the guest had started.
+  let cpu: { readonly clock: () => number | undefined; readonly base: number } | undefined;
   let endReason: string | undefined;
   const end = (reason: string) => {
     if (endReason !== undefined) return;
@@ -151,11 +171,14 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
   let captp: ReturnType<typeof makeCapTP> | undefined;
   parts.onEnd(reason => {
     endReason ??= reason;
+    // Read before the stop: the guest's CPU time at the moment it is stopped.
+    const now = cpu?.clock();
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
     captp?.abort(new Error(`the realm ended (${reason})`));
     started.stop();
     started.channel.close();
+    publish({ event: 'ended', realm: name, tier, reason, ...(cpu === undefined || now === undefined ? {} : { cpuMs: (now - cpu.base) / 1e6 }) });
   });
   started.onExit(reason => end(reason));
 
@@ -207,12 +230,14 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     });
   };
   const info = await ready.catch(refuseStart);
+  publish({ event: 'started', realm: name, tier, ...(tier === 'worker' ? (info.tid === undefined ? {} : { tid: info.tid }) : info.pid === undefined ? {} : { pid: info.pid }) });
 
   // Budgets: the CPU baseline is taken after the guest's bootstrap (lockdown).
   const { cpuMs, wallMs } = spec.budget;
+  const clock = started.clockFor(info);
+  const base = clock?.();
+  if (clock !== undefined && base !== undefined) cpu = { clock, base };
   if (cpuMs !== undefined) {
-    const clock = started.clockFor(info);
-    const base = clock?.();
     if (clock === undefined || base === undefined) {
       end('budget: cpu unavailable');
       throw makeError('UNSUPPORTED', { operation: 'spawn', target: 'budget.cpuMs', realm: name, problem: 'no CPU clock for the guest on this machine', rule: 'a budget that cannot be enforced is refused, never pretended', allow: 'spawn without budget.cpuMs' });
