@@ -4,6 +4,7 @@ import type { DirNode, Node, TreeLiteral } from '@cathedral/sdk';
 import { isCathedralError } from '@cathedral/sdk';
 import { getInterfaceOf } from '@endo/pass-style';
 import { filter, memory, overlay, quota, readOnly, revocable, subtree } from '../src/index.js';
+import { fuzz } from './_fuzz.js';
 import {
   type Expectation,
   type MDir,
@@ -396,7 +397,7 @@ test('composed attenuations never allow what their least permissive layer forbid
   try {
     await fc.assert(
       fc.asyncProperty(treeArb, fc.array(layerArb, { minLength: 1, maxLength: 5 }), fc.array(opArb, { minLength: 1, maxLength: 30, size: 'max' }), check),
-      { seed: 42, numRuns: 500 },
+      fuzz(500),
     );
   } catch (error) {
     // Under lockdown errors have no stack, so fast-check's report omits the reason: add it.

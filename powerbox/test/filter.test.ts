@@ -8,6 +8,7 @@ import { revocable } from '../src/attenuate/revocable.js';
 import { subtree } from '../src/attenuate/subtree.js';
 import { describeNode, innerOf } from '../src/lineage.js';
 import { filter } from '../src/attenuate/filter.js';
+import { fuzz } from './_fuzz.js';
 
 const _codeOf = async (p: Promise<unknown>): Promise<string> => {
   try {
@@ -401,7 +402,7 @@ test('filter - property: an unmatched path is never readable nor listed, alone o
         return true;
       },
     ),
-    { seed: 42, numRuns: 500 },
+    fuzz(500),
   );
   t.pass();
 });

@@ -11,6 +11,7 @@ import { hostDir } from '../src/index.js';
 import { makeHostDir } from '../src/roots/host-dir.js';
 import { checkedPathOpener } from '../src/roots/host-dir-walk.js';
 import { fromHost } from '../src/roots/host-dir-errors.js';
+import { fuzz } from './_fuzz.js';
 
 const SECRET = 'TOP SECRET: outside the root';
 
@@ -681,7 +682,7 @@ for (const [opener, make] of _openers) {
         }
         return (await _snapshot(w)) === before;
       }),
-      { seed: 42, numRuns: 300 },
+      fuzz(300),
     );
     t.log(`refused ${refused}, succeeded ${succeeded}`, JSON.stringify(codes));
     t.true(refused > 0 && succeeded > 30);

@@ -7,6 +7,7 @@ import { describeNode } from '../src/lineage.js';
 import { attenuate } from '../src/attenuate/forward.js';
 import { readOnly } from '../src/attenuate/read-only.js';
 import { overlay } from '../src/attenuate/overlay.js';
+import { fuzz } from './_fuzz.js';
 
 const codeOf = async (p: Promise<unknown>): Promise<string> => {
   try {
@@ -422,7 +423,7 @@ test('overlay - random operations give the same results as a plain memory tree, 
       if (JSON.stringify(await snapshot(lower)) !== JSON.stringify(modelView)) throw new Error('commit did not make lower equal the view');
       if ((await control.diff()).length !== 0) throw new Error('diff not empty after commit');
     }),
-    { seed: 42, numRuns: 300 },
+    fuzz(300),
   );
   t.log([...outcomes].sort().map(([k, n]) => `${k}: ${n}`).join(', '));
   t.pass();

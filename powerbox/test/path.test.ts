@@ -2,6 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { isCathedralError } from '@cathedral/sdk';
 import { checkPath } from '../src/index.js';
+import { fuzz } from './_fuzz.js';
 
 test('checkPath - plain relative paths become segments, dropping "." and empty ones', t => {
   t.deepEqual([...checkPath('read', 'a/./b//c')], ['a', 'b', 'c']);
@@ -22,7 +23,7 @@ test('checkPath - no accepted path ever holds "..", a separator or NUL in a segm
       }
       return segments.every(s => s !== '..' && s !== '.' && s !== '' && !/[/\\\0]/.test(s) && !/%(2f|5c|2e|00)/i.test(s));
     }),
-    { seed: 42, numRuns: 2000 },
+    fuzz(2000),
   );
   t.pass();
 });
