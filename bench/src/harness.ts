@@ -7,11 +7,17 @@
  * in a host, under SES.
  */
 import { availableParallelism, cpus } from 'node:os';
+import { createHost } from '@cathedral/runtime';
+import { makePlacement } from './affinity.js';
+import { benchLayeredRead } from './layers.js';
 import { benchMemory } from './memory.js';
+import { benchMint } from './mint.js';
 import { type Profile, fullProfile, quickProfile } from './profile.js';
 import { benchRead } from './read.js';
 import type { Row } from './row.js';
 import { benchSpawn } from './spawn.js';
+import { benchTierCalls } from './tier-calls.js';
+import { benchTierSpawn } from './tier-spawn.js';
 
 export interface Machine {
   readonly cpus: number;
@@ -50,6 +56,18 @@ export const runBench = async ({ quick = false, log = () => {} }: BenchOptions =
   rows.push(...(await benchMemory(profile.memory)));
   log('4 KiB reads…');
   rows.push(...(await benchRead(profile.read)));
+  log('4 KiB read through readOnly(filter(overlay))…');
+  rows.push(await benchLayeredRead(profile.layers));
+  const host = await createHost({ console: () => {}, report: () => {} });
+  log('sturdy references: mint + lookup…');
+  rows.push(await benchMint(host, profile.mint));
+  const placement = makePlacement();
+  for (const tier of ['worker', 'process'] as const) {
+    log(`${tier} tier: spawn + first call…`);
+    rows.push(await benchTierSpawn(host, tier, profile.tierSpawn));
+    log(`${tier} tier: round trips and calls in flight…`);
+    rows.push(...(await benchTierCalls(host, tier, profile.calls, placement)));
+  }
   return Object.freeze({
     profile: profile.name,
     date: new Date().toISOString(),

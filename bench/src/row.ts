@@ -2,17 +2,23 @@
  * A row of the results table: one benchmark, our figure, the baseline's
  * figure from the same run, their ratio, and the target it is held to.
  *
- * Targets are a tagged union: a `ratio` target bounds ours / baseline (the
- * figure that survives a noisy machine); an `absolute` target bounds our
- * median itself (memory, where the baseline is only a reference); `context`
- * rows carry no target and never fail.
+ * Targets are a tagged union: a `ratio` target bounds ours / baseline from
+ * above (times, memory: the figure that survives a noisy machine); a
+ * `ratio-min` target bounds it from below (rates in ops/s, where higher is
+ * better); an `absolute` target bounds our median itself (memory, where the
+ * baseline is only a reference); `context` rows carry no target and never
+ * fail.
  */
 import type { Figure } from './stats.js';
 
-export type Unit = 'µs' | 'KiB';
+export type Unit = 'µs' | 'ms' | 'KiB' | 'ops/s';
+
+/** Units where a larger figure is better: their slow tail is the p10. */
+export const higherIsBetter = (unit: Unit): boolean => unit === 'ops/s';
 
 export type Target =
   | { readonly kind: 'ratio'; readonly max: number }
+  | { readonly kind: 'ratio-min'; readonly min: number }
   | { readonly kind: 'absolute'; readonly max: number }
   | { readonly kind: 'context' };
 
@@ -30,6 +36,12 @@ export interface Row {
   readonly pass: boolean | undefined;
   /** What exactly each side measures, for the reader. */
   readonly note: string;
+  /**
+   * Where the two ends of a cross-thread or cross-process row ran: pinned to
+   * one CPU or to two, and what sampling their last CPU showed. Absent for
+   * rows that cross no thread.
+   */
+  readonly placement?: string;
 }
 
 const assertNever = (x: never): never => {
@@ -40,6 +52,8 @@ const judge = (target: Target, ours: Figure, ratio: number): boolean | undefined
   switch (target.kind) {
     case 'ratio':
       return ratio <= target.max;
+    case 'ratio-min':
+      return ratio >= target.min;
     case 'absolute':
       return ours.median <= target.max;
     case 'context':
@@ -59,6 +73,8 @@ export const describeTarget = (row: Row): string => {
   switch (target.kind) {
     case 'ratio':
       return `≤ ${target.max}×`;
+    case 'ratio-min':
+      return `≥ ${target.min}×`;
     case 'absolute':
       return `≤ ${target.max} ${row.unit}`;
     case 'context':

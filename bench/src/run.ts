@@ -54,8 +54,21 @@ const main = async (): Promise<void> => {
     `Cathedral bench (${result.profile}) ${result.date}\n` +
       `${machine.cpus} CPUs, ${machine.cpuModel}, node ${machine.node}, ${machine.platform}\n\n` +
       `${renderTable(result.rows)}\n\n` +
-      'ratio = ours / baseline (medians of interleaved rounds, same run); p90 over rounds.\n',
+      'ratio = ours / baseline (medians of interleaved rounds, same run); tail = p90 over rounds\n' +
+      'for times and sizes, p10 for rates (ops/s), the slow side of each.\n',
   );
+  const placements = new Map<string, string[]>();
+  for (const row of result.rows) {
+    if (row.placement === undefined) continue;
+    const ids = placements.get(row.placement) ?? [];
+    ids.push(row.id);
+    placements.set(row.placement, ids);
+  }
+  if (placements.size > 0) process.stdout.write('\nwhere the two ends ran:\n');
+  for (const [placement, ids] of placements) {
+    const which = ids.length === 1 ? ids[0] : `${ids[0]} … ${ids[ids.length - 1]} (${ids.length} rows)`;
+    process.stdout.write(`- ${which}: ${placement}\n`);
+  }
   const failed = result.rows.filter(row => row.pass === false);
   if (failed.length > 0) process.stdout.write(`targets missed: ${failed.map(row => row.id).join(', ')}\n`);
   if (args.json !== undefined) {

@@ -16,6 +16,8 @@
 export interface Figure {
   readonly median: number;
   readonly p90: number;
+  /** The slow tail of a rate (ops/s), where a high p90 would be the fast side. */
+  readonly p10: number;
   readonly min: number;
   readonly samples: number;
 }
@@ -36,6 +38,7 @@ export const summarize = (samples: readonly number[]): Figure => {
   return Object.freeze({
     median: quantile(sorted, 0.5),
     p90: quantile(sorted, 0.9),
+    p10: quantile(sorted, 0.1),
     min: sorted[0] ?? Number.NaN,
     samples: sorted.length,
   });
@@ -78,9 +81,53 @@ export const interleave = async <T = number>(
   return { ours: a, baseline: b };
 };
 
-/** Microseconds per call of `op`, over `n` calls run one after another. */
-export const timeBatch = async (op: () => unknown, n: number): Promise<number> => {
+/**
+ * Like `interleave`, for any number of contenders measured in the same
+ * rounds: each round runs every contender once, starting one further along
+ * the list each round and reversing the order every full cycle, so no
+ * contender always follows the same other one.
+ */
+export const rotate = async <K extends string, T = number>(
+  { rounds, warmup }: { readonly rounds: number; readonly warmup: number },
+  contenders: Readonly<Record<K, Contender<T>>>,
+  afterRound: () => void | Promise<void> = () => {},
+): Promise<Readonly<Record<K, readonly T[]>>> => {
+  const keys = Object.keys(contenders) as K[];
+  const samples = Object.fromEntries(keys.map(key => [key, [] as T[]])) as Record<K, T[]>;
+  for (let round = 0; round < warmup + rounds; round += 1) {
+    const start = round % keys.length;
+    let order = [...keys.slice(start), ...keys.slice(0, start)];
+    if (Math.floor(round / keys.length) % 2 === 1) order = order.reverse();
+    for (const key of order) {
+      const value = await contenders[key]();
+      if (round >= warmup) samples[key].push(value);
+    }
+    if (round >= warmup) await afterRound();
+  }
+  return samples;
+};
+
+/**
+ * Microseconds per operation over `n` operations kept `inFlight` at a time:
+ * a sliding window (each answer starts the next call), not waves that drain.
+ */
+export const timeInFlight = async (op: (i: number) => Promise<unknown>, n: number, inFlight: number): Promise<number> => {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < n) {
+      const i = next;
+      next += 1;
+      await op(i);
+    }
+  };
   const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i += 1) await op();
+  await Promise.all(Array.from({ length: Math.min(inFlight, n) }, lane));
+  return Number(process.hrtime.bigint() - start) / 1e3 / n;
+};
+
+/** Microseconds per call of `op`, over `n` calls run one after another. */
+export const timeBatch = async (op: (i: number) => unknown, n: number): Promise<number> => {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < n; i += 1) await op(i);
   return Number(process.hrtime.bigint() - start) / 1e3 / n;
 };

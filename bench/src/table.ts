@@ -2,7 +2,7 @@
  * Renders rows as one plain-text table (also valid GitHub Markdown), so the
  * same text goes to the terminal and into RESULTS.md.
  */
-import { type Row, describeTarget } from './row.js';
+import { type Row, type Unit, describeTarget, higherIsBetter } from './row.js';
 import type { Figure } from './stats.js';
 
 const digits = (value: number): string => {
@@ -12,13 +12,16 @@ const digits = (value: number): string => {
   return value.toFixed(2);
 };
 
-const showFigure = (figure: Figure, unit: string): string =>
-  `${digits(figure.median)} ${unit} (p90 ${digits(figure.p90)})`;
+/** The median and the slow tail: p90 of a time or a size, p10 of a rate. */
+const showFigure = (figure: Figure, unit: Unit): string =>
+  higherIsBetter(unit)
+    ? `${digits(figure.median)} ${unit} (p10 ${digits(figure.p10)})`
+    : `${digits(figure.median)} ${unit} (p90 ${digits(figure.p90)})`;
 
 const verdict = (row: Row): string => (row.pass === undefined ? 'context' : row.pass ? 'PASS' : 'FAIL');
 
 export const renderTable = (rows: readonly Row[]): string => {
-  const header = ['benchmark', 'ours: median (p90)', 'baseline: median (p90)', 'ratio', 'target', 'result'];
+  const header = ['benchmark', 'ours: median (tail)', 'baseline: median (tail)', 'ratio', 'target', 'result'];
   const body = rows.map(row => [
     row.title,
     showFigure(row.ours, row.unit),

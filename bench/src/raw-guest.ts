@@ -1,0 +1,65 @@
+/**
+ * The baseline guest: what a worker thread or child process does with stock
+ * Endo and nothing of Cathedral. It imports SES and the eventual-send shim,
+ * locks down (with Cathedral's lockdown options, so both sides pay the same
+ * lockdown), sets up a stock `makeCapTP` on its channel to the parent
+ * (`parentPort`, or the IPC channel when forked) whose bootstrap answers one
+ * method, `ping(x) → x`, and says it is ready.
+ *
+ * It also answers raw ping-pong on the same channel, with no CapTP: a
+ * message `{ echo: n }` is sent back as it is. CapTP's own messages all have
+ * a `type` and never an `echo`, so the two never mix.
+ *
+ * What it deliberately does not do: load modules into a compartment, or wrap
+ * anything. It is the floor a CapTP-based tier starts from.
+ *
+ * Its ready message carries its thread id and pid, so the bench can pin it.
+ */
+import 'ses';
+import '@endo/eventual-send/shim.js';
+import { readlinkSync } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+
+interface Channel {
+  send(message: unknown): void;
+  onMessage(listener: (message: unknown) => void): void;
+}
+
+const channel: Channel = (() => {
+  if (parentPort !== null) {
+    const port = parentPort;
+    return { send: m => port.postMessage(m), onMessage: l => port.on('message', l) };
+  }
+  const send = process.send?.bind(process);
+  if (send === undefined) throw new Error('raw-guest: started with neither a parent port nor an IPC channel');
+  return { send: m => send(m as never), onMessage: l => process.on('message', l) };
+})();
+
+const tid = (() => {
+  try {
+    return Number(readlinkSync('/proc/thread-self').split('/').pop());
+  } catch {
+    return undefined;
+  }
+})();
+
+lockdown({
+  errorTaming: 'safe',
+  overrideTaming: 'moderate',
+  consoleTaming: 'safe',
+  stackFiltering: 'concise',
+  domainTaming: 'safe',
+  evalTaming: 'safe-eval',
+});
+
+// Endo's modules harden as they load, so they are imported after lockdown.
+const { makeCapTP, Far } = await import('@endo/captp');
+
+const bootstrap = Far('RawGuest', { ping: (x: unknown) => x });
+const { dispatch } = makeCapTP('raw-guest', message => channel.send(message), bootstrap);
+
+channel.onMessage(message => {
+  if (typeof message === 'object' && message !== null && 'echo' in message) channel.send(message);
+  else dispatch(message);
+});
+channel.send({ ready: true, tid, pid: process.pid });

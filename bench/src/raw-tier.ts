@@ -1,0 +1,104 @@
+/**
+ * The host's side of the baseline guest (./raw-guest.ts): start it in a
+ * worker thread or a child process, then talk to it either with raw
+ * ping-pong (one structured-clone message each way, no CapTP) or with stock
+ * CapTP (`E(bootstrap).ping(x)`), over the very same channel.
+ *
+ * The child process is forked with `serialization: 'advanced'`, as the
+ * process tier forks its guests, so both sides pay the same IPC encoding.
+ * What it deliberately does not do: wrap, check or copy anything.
+ */
+import { fork } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+import { E, makeCapTP } from '@endo/captp';
+import type { End } from './affinity.js';
+
+export type RemoteTier = 'worker' | 'process';
+
+export interface RawGuest {
+  /** Its thread (worker) or process, as it reported when ready. */
+  readonly end: End | undefined;
+  /** Raw ping-pong: resolves when the echo of message `n` is back. */
+  echo(n: number): Promise<unknown>;
+  /** Stock CapTP: `E(bootstrap).ping(x)`. */
+  ping(x: number): Promise<unknown>;
+  /** Ends the thread or process and resolves once it has gone. */
+  stop(): Promise<void>;
+}
+
+const guestUrl = new URL('./raw-guest.js', import.meta.url);
+
+interface Transport {
+  send(message: unknown): void;
+  onMessage(listener: (message: unknown) => void): void;
+  stop(): Promise<void>;
+}
+
+const startTransport = (tier: RemoteTier): Transport => {
+  switch (tier) {
+    case 'worker': {
+      const worker = new Worker(guestUrl);
+      return {
+        send: m => worker.postMessage(m),
+        onMessage: l => worker.on('message', l),
+        stop: async () => {
+          await worker.terminate();
+        },
+      };
+    }
+    case 'process': {
+      const child = fork(guestUrl, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const exited = new Promise<void>(resolve => child.once('exit', () => resolve()));
+      return {
+        send: m => {
+          if (child.connected) child.send(m as never);
+        },
+        onMessage: l => child.on('message', l),
+        stop: async () => {
+          child.kill('SIGKILL');
+          await exited;
+        },
+      };
+    }
+    default:
+      throw new TypeError(`raw guest: unknown tier ${JSON.stringify(tier as unknown)}`);
+  }
+};
+
+/** Starts a baseline guest and resolves once it is locked down and listening. */
+export const startRawGuest = async (tier: RemoteTier): Promise<RawGuest> => {
+  const transport = startTransport(tier);
+  const echoes = new Map<number, () => void>();
+  let onReady: (end: End | undefined) => void = () => {};
+  const ready = new Promise<End | undefined>(resolve => {
+    onReady = resolve;
+  });
+  const captp = makeCapTP('raw-host', message => transport.send(message));
+  transport.onMessage(message => {
+    const m = message as { echo?: number; ready?: boolean; tid?: number; pid?: number };
+    if (m.ready === true) {
+      if (tier === 'process' && typeof m.pid === 'number') onReady({ kind: 'process', pid: m.pid });
+      else if (tier === 'worker' && typeof m.tid === 'number') onReady({ kind: 'thread', pid: process.pid, tid: m.tid });
+      else onReady(undefined);
+    }
+    else if (typeof m.echo === 'number') {
+      echoes.get(m.echo)?.();
+      echoes.delete(m.echo);
+    } else captp.dispatch(message);
+  });
+  const end = await ready;
+  const bootstrap = captp.getBootstrap();
+  return {
+    end,
+    echo: n =>
+      new Promise<void>(resolve => {
+        echoes.set(n, resolve);
+        transport.send({ echo: n });
+      }),
+    ping: x => E(bootstrap).ping!(x),
+    stop: async () => {
+      captp.abort();
+      await transport.stop();
+    },
+  };
+};
