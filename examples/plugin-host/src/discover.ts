@@ -5,9 +5,8 @@
  * interface the plugins get, so this app needs no `node:fs` of its own.
  * Folders are returned in name order, so runs are reproducible.
  *
- * Deliberately not done: reading manifests or package.json files. Every
- * plugin gets the same roots and ceiling; a real app would decide them per
- * plugin here.
+ * Deliberately not done: reading manifests or package.json files. What a
+ * plugin gets is the host's policy (./policy.ts), never the plugin's request.
  */
 import type { DirNode } from '@cathedral/sdk';
 import { isCathedralError } from '@cathedral/sdk';

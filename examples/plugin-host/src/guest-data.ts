@@ -18,7 +18,8 @@
 /** JSON-like host data, copied out of a guest value. */
 export type Data = null | boolean | number | string | readonly Data[] | { readonly [key: string]: Data };
 
-const MAX_DEPTH = 4;
+// Deep enough for a nested host's report: hosted → entry → value → attempts → attempt → field.
+const MAX_DEPTH = 8;
 const MAX_ENTRIES = 100;
 const MAX_STRING = 2_000;
 

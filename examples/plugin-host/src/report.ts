@@ -1,65 +1,163 @@
 /**
- * The lines the plugin host prints: a header, one line per plugin (and one
- * per escape attempt), and a summary. Pure functions from results to text;
- * printing is the caller's `log`.
+ * The lines the plugin host prints: a header, a block per plugin (its
+ * outcome, its limits, what it and the host logged, its escape attempts or
+ * reads, the host's checks, and the plugins it hosted, indented), and a
+ * summary with what enforces the limits. Pure functions from results to
+ * text; printing is the caller's `log`.
  *
  * Everything that came from a guest goes through `printable`, so a plugin
- * cannot move the cursor or forge other lines of this output.
+ * cannot move the cursor or forge other lines of this output. What enforces
+ * each limit is printed as the runtime reported it (`realm.enforcement`),
+ * never reworded: the output must not claim more than the runtime does.
  */
 import { type Data, printable } from './guest-data.js';
-import { type PluginHostResult, type PluginResult, assertNever } from './results.js';
+import type { PluginPolicy } from './policy.js';
+import { type Limits, type PluginHostResult, type PluginResult, assertNever } from './results.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 const show = (value: Data): string => printable(JSON.stringify(value));
 
-export const headerLines = (count: number, ceiling: readonly string[]): string[] => [
-  'Cathedral plugin host',
-  `  ${plural(count, 'plugin')}, each in its own realm (tier: compartment, ceiling: ${ceiling.join(', ')})`,
-  "  app:// is the plugin's own folder, system:// the shared sysroot, both readOnly",
-  '',
-];
+const budgetText = ({ cpuMs, wallMs, heapMb }: PluginPolicy['budget']) => `cpuMs ${cpuMs}, wallMs ${wallMs}, heapMb ${heapMb}`;
+
+export const headerLines = (plugins: ReadonlyArray<{ readonly name: string; readonly policy: PluginPolicy }>): string[] => {
+  const more = plugins.filter(p => p.policy.authority || p.policy.userData || p.policy.ceiling.length > 1).map(p => p.name);
+  return [
+    'Cathedral plugin host',
+    `  ${plural(plugins.length, 'plugin')}, ${plugins.length === 1 ? 'in a child process' : 'each in a child process of its own'} (tier: process)${plugins.length > 1 ? ', run side by side' : ''}`,
+    "  each gets app:// (its own folder) and system:// (the shared sysroot), both readOnly, the ceiling fs.read",
+    `  and a budget the runtime enforces${more.length > 0 ? `; more only where the host's policy says so (${more.join(', ')})` : ''}`,
+    '',
+  ];
+};
+
+/** Numbers each distinct `realm.enforcement` record, for the lines of the summary. */
+export const makeLegend = () => {
+  const records: Array<Readonly<Record<string, string>>> = [];
+  const keys: string[] = [];
+  return {
+    mark: (enforcement: Readonly<Record<string, string>>): number => {
+      const key = JSON.stringify(Object.entries(enforcement));
+      let index = keys.indexOf(key);
+      if (index === -1) {
+        index = keys.push(key) - 1;
+        records.push(enforcement);
+      }
+      return index + 1;
+    },
+    lines: (): string[] =>
+      records.flatMap((record, i) =>
+        Object.entries(record).map(([limit, how], j) => `  ${j === 0 ? `[${i + 1}]` : '   '} ${limit}: ${printable(how)}`),
+      ),
+  };
+};
+
+export type Legend = ReturnType<typeof makeLegend>;
+
+const limitsLine = (limits: Limits, legend: Legend): string => {
+  const parts = [`${limits.tier} tier, enforced as in [${legend.mark(limits.enforcement)}]`, budgetText(limits.budget), `ceiling ${limits.ceiling.join(', ')}`];
+  if (limits.authority) parts.push('authority over its own realm');
+  for (const root of limits.extraRoots) parts.push(`${root}:// revocable`);
+  return `limits  ${parts.join('; ')}`;
+};
 
 const CODE_WIDTH = 17;
 
-export const pluginLines = (result: PluginResult, width: number): string[] => {
-  const name = result.name.padEnd(width);
-  const console = result.console.map(line => `      [${result.name}] ${printable(line)}`);
+/** A Cathedral message without its "Rule: … To allow it: …" tail, for one line. */
+const beforeRule = (message: string): string => message.split(/\. Rule: /)[0] ?? message;
+
+const row = (label: string, code: string, text: string) => `${label.padEnd(10)} ${printable(code, CODE_WIDTH).padEnd(CODE_WIDTH)} ${text}`;
+
+const statusOf = (result: PluginResult): string => {
+  if (result.checks.some(c => !c.passed)) return 'FAILED ';
   switch (result.kind) {
     case 'value':
-      return [`  ok      ${name}  ${printable(result.call)} → ${show(result.value)}`, ...console];
-    case 'escapes': {
-      const refused = result.attempts.filter(a => a.outcome === 'refused').length;
-      const status = refused === result.attempts.length ? 'ok     ' : 'ESCAPED';
-      return [
-        `  ${status} ${name}  ${printable(result.call)} → ${plural(result.attempts.length, 'escape attempt')}, ${refused} refused`,
-        ...console,
-        ...result.attempts.map(a =>
-          a.outcome === 'refused'
-            ? `      refused    ${printable(a.code, CODE_WIDTH).padEnd(CODE_WIDTH)} ${printable(a.attempt)}`
-            : `      SUCCEEDED  ${''.padEnd(CODE_WIDTH)} ${printable(a.attempt)} (${printable(a.detail)})`,
-        ),
-      ];
-    }
+    case 'reads':
+      return 'ok     ';
+    case 'escapes':
+      return result.attempts.every(a => a.outcome === 'refused') ? 'ok     ' : 'ESCAPED';
+    case 'hosted':
+      return 'ok     ';
+    case 'stopped':
+      return result.expected ? 'stopped' : 'STOPPED';
     case 'failed':
-      return [`  FAILED  ${name}  ${result.code}: ${printable(result.problem, 400)}`, ...console];
+      return 'FAILED ';
     default:
       return assertNever(result);
   }
 };
 
-export const summaryLines = (result: PluginHostResult): string[] => {
-  const ran = result.plugins.length - result.failed;
+const outcomeOf = (result: PluginResult): string => {
+  switch (result.kind) {
+    case 'value':
+      return `${printable(result.call)} → ${show(result.value)}`;
+    case 'escapes': {
+      const refused = result.attempts.filter(a => a.outcome === 'refused').length;
+      return `${printable(result.call)} → ${plural(result.attempts.length, 'escape attempt')}, ${refused} refused`;
+    }
+    case 'reads':
+      return `${printable(result.call)} → ${plural(result.reads.length, 'read')}: ${result.reads.map(r => printable(r.code, CODE_WIDTH)).join(', then ')}`;
+    case 'hosted':
+      return `${printable(result.call)} → hosted ${plural(result.children.length, 'plugin')}`;
+    case 'stopped':
+      return `${result.call === undefined ? 'while loading' : printable(result.call)} → ${printable(result.reason)}${result.expected ? ', as this host expects' : ''}`;
+    case 'failed':
+      return `${result.code}: ${printable(result.problem, 400)}`;
+    default:
+      return assertNever(result);
+  }
+};
+
+/** What the result carries beyond its outcome line: attempts, reads, hosted plugins. */
+const detailLines = (result: PluginResult, indent: string, legend: Legend): string[] => {
+  switch (result.kind) {
+    case 'escapes':
+      return result.attempts.map(a =>
+        a.outcome === 'refused'
+          ? `${indent}    ${row('refused', a.code, printable(a.attempt))}`
+          : `${indent}    ${row('SUCCEEDED', '', `${printable(a.attempt)} (${printable(a.detail)})`)}`,
+      );
+    case 'reads':
+      return result.reads.map((r, i) => `${indent}    ${row(`read ${i + 1}`, r.code, r.outcome === 'ok' ? show(r.text) : printable(beforeRule(r.text), 300))}`);
+    case 'hosted': {
+      const inner = Math.max(0, ...result.children.map(c => printable(c.name, 64).length));
+      return result.children.flatMap(child => pluginLines(child, inner, legend, `${indent}    `));
+    }
+    case 'value':
+    case 'stopped':
+    case 'failed':
+      return [];
+    default:
+      return assertNever(result);
+  }
+};
+
+export const pluginLines = (result: PluginResult, width: number, legend: Legend, indent = '  '): string[] => {
+  const name = printable(result.name, 64).padEnd(width);
+  const lines = [`${indent}${statusOf(result)} ${name}  ${outcomeOf(result)}`];
+  if (result.limits !== undefined) lines.push(`${indent}        ${limitsLine(result.limits, legend)}`);
+  for (const entry of result.log) {
+    lines.push(`${indent}    ${entry.from === 'host' ? '(host)' : `[${printable(result.realm, 80)}]`} ${printable(entry.line)}`);
+  }
+  for (const c of result.checks) lines.push(`${indent}    ${row('check', c.passed ? 'passed' : 'FAILED', c.check)}`);
+  lines.push(...detailLines(result, indent, legend));
+  return lines;
+};
+
+export const summaryLines = (result: PluginHostResult, legend: Legend): string[] => {
+  const top = result.plugins.length;
   const parts = [
-    `${plural(ran, 'plugin')} ran${result.failed > 0 ? `, ${result.failed} failed` : ''}`,
-    `${plural(result.attempts, 'escape attempt')}, ${result.refused} refused${result.succeeded > 0 ? `, ${result.succeeded} SUCCEEDED` : ''}`,
-    result.systemUnchanged ? 'the system root is unchanged' : 'the system root was CHANGED',
+    `${plural(top, 'plugin')} ran${result.hosted > 0 ? `, and ${result.hosted} hosted by them` : ''}${result.failed > 0 ? `; ${result.failed} FAILED` : ''}`,
   ];
+  if (result.stoppedAsExpected > 0) parts.push(`${result.stoppedAsExpected} stopped by the runtime, as expected`);
+  parts.push(`${plural(result.attempts, 'escape attempt')}, ${result.refused} refused${result.succeeded > 0 ? `, ${result.succeeded} SUCCEEDED` : ''}`);
+  if (result.checks > 0) parts.push(`${plural(result.checks, 'host check')}, ${result.checksFailed === 0 ? 'all passed' : `${result.checksFailed} FAILED`}`);
+  parts.push(result.systemUnchanged ? 'the system root is unchanged' : 'the system root was CHANGED');
   const lines = ['', parts.join('; ')];
   for (const skipped of result.skipped) lines.push(`skipped ${printable(skipped.name)}: ${skipped.reason}`);
-  if (result.notEnforced.length > 0) {
-    lines.push(`note: not enforced at the compartment tier: ${result.notEnforced.join(', ')} (a plugin that loops forever would stall this app)`);
-  }
+  for (const report of result.reports) lines.push(`cathedral: ${report}`);
+  const legendLines = legend.lines();
+  if (legendLines.length > 0) lines.push('What enforces the limits, as each realm reported it (realm.enforcement):', ...legendLines);
   lines.push(result.ok ? 'Every plugin behaved as expected.' : 'Something did not behave as expected (exit code 1).');
   return lines;
 };

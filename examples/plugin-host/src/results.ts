@@ -4,8 +4,9 @@
  * what was printed.
  */
 import type { Data } from './guest-data.js';
+import type { PluginBudget } from './policy.js';
 
-/** One escape attempt, as the hostile plugin reported it. */
+/** One escape attempt, as the plugin reported it. */
 export interface EscapeAttempt {
   readonly attempt: string;
   readonly outcome: 'refused' | 'succeeded';
@@ -14,11 +15,49 @@ export interface EscapeAttempt {
   readonly detail: string;
 }
 
+/** One read of a file, as the plugin reported it (see plugins/reader). */
+export interface Read {
+  readonly outcome: 'ok' | 'refused';
+  /** `OK`, or the code that refused it (`REVOKED`…). */
+  readonly code: string;
+  /** The text read, or the refusal's message. */
+  readonly text: string;
+}
+
+/** One line under a plugin, in the order it happened: something the plugin printed, or the host did. */
+export interface LogLine {
+  readonly from: 'plugin' | 'host';
+  readonly line: string;
+}
+
+/** A check the host made itself, rather than believe the plugin. */
+export interface Check {
+  readonly check: string;
+  readonly passed: boolean;
+}
+
+/** How a realm was confined, as the host asked for it and the runtime reported it. */
+export interface Limits {
+  readonly tier: string;
+  readonly budget: PluginBudget;
+  readonly ceiling: readonly string[];
+  /** Table names beyond `app` and `system`, e.g. `user` (revocable). */
+  readonly extraRoots: readonly string[];
+  /** Whether the realm holds `authority` over its own realm. */
+  readonly authority: boolean;
+  /** `realm.enforcement`, verbatim: what enforces each limit on this machine. */
+  readonly enforcement: Readonly<Record<string, string>>;
+}
+
 interface Common {
-  /** The plugin's folder name, also its realm name. */
+  /** The plugin's folder name (for a hosted plugin, the name its host reported). */
   readonly name: string;
-  /** Lines the plugin printed with `console`, in order. */
-  readonly console: readonly string[];
+  /** The realm's name in the runtime: `greeter`, or `gallery/caption` for a hosted one. */
+  readonly realm: string;
+  readonly log: readonly LogLine[];
+  readonly checks: readonly Check[];
+  /** Undefined for hosted plugins (their host chose their limits) and for plugins that never started. */
+  readonly limits: Limits | undefined;
 }
 
 /** A plugin returned a value. */
@@ -36,10 +75,35 @@ export interface EscapesResult extends Common {
   readonly attempts: readonly EscapeAttempt[];
 }
 
-/** A plugin could not be loaded or called, or threw. */
+/** A plugin returned a report of reads (`{ reads: [...] }`). */
+export interface ReadsResult extends Common {
+  readonly kind: 'reads';
+  readonly call: string;
+  readonly reads: readonly Read[];
+}
+
+/** A plugin that hosts plugins returned what each of them answered (`{ hosted: [...] }`). */
+export interface HostedResult extends Common {
+  readonly kind: 'hosted';
+  readonly call: string;
+  readonly children: readonly PluginResult[];
+}
+
+/** The runtime ended the plugin's realm while it loaded or answered: a budget, or a crash. */
+export interface StoppedResult extends Common {
+  readonly kind: 'stopped';
+  /** The call it was stopped in, or undefined when it was stopped while loading. */
+  readonly call: string | undefined;
+  /** `realm.done`'s reason: `budget: cpu`, `budget: wall`, `budget: heap`, `crashed: SIGABRT`… */
+  readonly reason: string;
+  /** Whether this host's policy expected exactly this stop (see policy.ts `expectStop`). */
+  readonly expected: boolean;
+}
+
+/** A plugin could not be loaded or called, threw, or did not do what the host's policy expects. */
 export interface FailedResult extends Common {
   readonly kind: 'failed';
-  /** A Cathedral error code (`GUEST`, `MODULE_NOT_FOUND`, `BUDGET_EXCEEDED`…) or `NO_ENTRY`. */
+  /** A Cathedral error code (`GUEST`, `MODULE_NOT_FOUND`…), `NO_ENTRY`, `NOT_STOPPED` or `HOST`. */
   readonly code: string;
   /** The whole error message: operation, target, realm, problem, rule. */
   readonly message: string;
@@ -47,7 +111,7 @@ export interface FailedResult extends Common {
   readonly problem: string;
 }
 
-export type PluginResult = ValueResult | EscapesResult | FailedResult;
+export type PluginResult = ValueResult | EscapesResult | ReadsResult | HostedResult | StoppedResult | FailedResult;
 
 export interface Skipped {
   readonly name: string;
@@ -55,18 +119,27 @@ export interface Skipped {
 }
 
 export interface PluginHostResult {
-  /** In the order they ran (folder name order). */
+  /** In folder name order, whatever order they finished in. */
   readonly plugins: readonly PluginResult[];
   readonly skipped: readonly Skipped[];
+  /** Plugins hosted by plugins (at any depth). */
+  readonly hosted: number;
+  /** Escape attempts reported by plugins at any depth, and how they ended. */
   readonly attempts: number;
   readonly refused: number;
   readonly succeeded: number;
+  /** Plugins stopped by the runtime as this host's policy expected. */
+  readonly stoppedAsExpected: number;
+  /** Plugins at any depth that failed, including stops the policy did not expect. */
   readonly failed: number;
+  /** The host's own checks (revocations, the ledger), and how many did not pass. */
+  readonly checks: number;
+  readonly checksFailed: number;
   /** The host's own check: every file of the system root is as it was before the run. */
   readonly systemUnchanged: boolean;
-  /** Limits the runtime reported as not enforced for these realms. */
-  readonly notEnforced: readonly string[];
-  /** True when no escape succeeded, no plugin failed and the system root is unchanged. */
+  /** Reports the runtime made to the host (details of errors it redacted for guests), printable. */
+  readonly reports: readonly string[];
+  /** True when no escape succeeded, nothing failed, every check passed and the system root is unchanged. */
   readonly ok: boolean;
 }
 

@@ -13,6 +13,7 @@ const example = new URL('../../', import.meta.url);
 
 export const pluginsDir = fileURLToPath(new URL('plugins/', example));
 export const systemDir = fileURLToPath(new URL('sysroot/', example));
+export const userDir = fileURLToPath(new URL('userdata/', example));
 export const mainJs = fileURLToPath(new URL('dist/src/main.js', example));
 
 /** A fresh plugins folder: name → main.js source. Remove it with the returned function. */
@@ -31,10 +32,10 @@ export interface Exit {
   readonly stderr: string;
 }
 
-/** Runs `node dist/src/main.js` from an unrelated working directory. */
+/** Runs `node dist/src/main.js` from an unrelated working directory (it spawns ten processes: allow time). */
 export const runMain = (): Promise<Exit> =>
   new Promise(done => {
-    execFile(process.execPath, [mainJs], { cwd: tmpdir(), timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [mainJs], { cwd: tmpdir(), timeout: 100_000 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
       done({ code, stdout, stderr });
     });

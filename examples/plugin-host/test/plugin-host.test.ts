@@ -1,33 +1,73 @@
 import test from 'ava';
-import { type EscapesResult, type PluginHostResult, type PluginResult, runPluginHost } from '../src/host-app.js';
-import { makePlugins, pluginsDir, runMain, systemDir } from './_example.js';
+import { format } from 'node:util';
+import {
+  DEFAULT_POLICY,
+  type EscapesResult,
+  type FailedResult,
+  type HostedResult,
+  type PluginHostOptions,
+  type PluginHostResult,
+  type PluginResult,
+  type ReadsResult,
+  type StoppedResult,
+  runPluginHost,
+} from '../src/host-app.js';
+import { makeStrayConsole } from '../src/stray-console.js';
+import { makePlugins, pluginsDir, runMain, systemDir, userDir } from './_example.js';
 
-const run = async (dir = pluginsDir, extra: { timeoutMs?: number } = {}): Promise<{ result: PluginHostResult; lines: string[] }> => {
+type Extra = Partial<Pick<PluginHostOptions, 'policies' | 'defaultPolicy' | 'userDir'>>;
+
+const run = async (dir = pluginsDir, extra: Extra = { userDir }): Promise<{ result: PluginHostResult; lines: string[] }> => {
   const lines: string[] = [];
   const result = await runPluginHost({ pluginsDir: dir, systemDir, log: line => lines.push(line), ...extra });
   return { result, lines };
 };
 
-const byName = (result: PluginHostResult, name: string): PluginResult => {
-  const found = result.plugins.find(p => p.name === name);
+// Every shipped plugin is a process (ten with the gallery's): run them once for all the tests that read the result.
+let shipped: ReturnType<typeof run> | undefined;
+const showcase = () => (shipped ??= run());
+
+const byName = (results: readonly PluginResult[], name: string): PluginResult => {
+  const found = results.find(p => p.name === name);
   if (found === undefined) throw new Error(`no plugin ${name}`);
   return found;
 };
 
-test('runPluginHost - each well-behaved plugin returns its result', async t => {
-  const { result } = await run();
-  t.like(byName(result, 'uppercase'), { kind: 'value', call: 'transform("hello, plugins")', value: 'HELLO, PLUGINS' });
-  t.like(byName(result, 'greeter'), { kind: 'value', call: 'run()', value: 'Hello, plugin authors!' });
-  t.like(byName(result, 'wordsmith'), {
-    kind: 'value',
-    value: '5 words: Capability · Realm · Root · Ceiling · Attenuation',
-  });
+test('showcase - each well-behaved plugin returns its result', async t => {
+  const { result } = await showcase();
+  t.like(byName(result.plugins, 'uppercase'), { kind: 'value', call: 'transform("hello, plugins")', value: 'HELLO, PLUGINS' });
+  t.like(byName(result.plugins, 'greeter'), { kind: 'value', call: 'run()', value: 'Hello, plugin authors!' });
+  t.like(byName(result.plugins, 'wordsmith'), { kind: 'value', value: '5 words: Capability · Realm · Root · Ceiling · Attenuation' });
 });
 
-test('runPluginHost - every escape attempt of the hostile plugin is refused with the expected code', async t => {
-  const { result } = await run();
-  const hostile = byName(result, 'hostile') as EscapesResult;
-  t.is(hostile.kind, 'escapes');
+test('showcase - every plugin ran at the process tier with its budget, and its limits are what the runtime reported', async t => {
+  const { result } = await showcase();
+  t.deepEqual(result.plugins.map(p => [p.name, p.kind]), [
+    ['gallery', 'hosted'],
+    ['greeter', 'value'],
+    ['hostile', 'escapes'],
+    ['reader', 'reads'],
+    ['spinner', 'stopped'],
+    ['uppercase', 'value'],
+    ['wordsmith', 'value'],
+  ]);
+  for (const plugin of result.plugins) {
+    const limits = plugin.limits!;
+    t.is(limits.tier, 'process', plugin.name);
+    t.is(limits.budget.cpuMs, 1_000, plugin.name);
+    t.is(limits.budget.heapMb, 64, plugin.name);
+    t.regex(limits.enforcement['cpuMs'] ?? '', /watchdog/, plugin.name);
+    t.regex(limits.enforcement['names'] ?? '', /child process/, plugin.name);
+    t.is(limits.enforcement['hostSurvivesFatalError'], 'yes', plugin.name);
+  }
+  t.deepEqual(byName(result.plugins, 'greeter').limits?.ceiling, ['fs.read']);
+  t.like(byName(result.plugins, 'gallery').limits, { authority: true, ceiling: ['fs.read', 'proc.spawn'] });
+  t.deepEqual(byName(result.plugins, 'reader').limits?.extraRoots, ['user']);
+});
+
+test('showcase - every escape attempt of the hostile plugin is refused with the expected code', async t => {
+  const { result } = await showcase();
+  const hostile = byName(result.plugins, 'hostile') as EscapesResult;
   t.deepEqual(
     hostile.attempts.map(a => [a.attempt, a.outcome, a.code]),
     [
@@ -44,98 +84,196 @@ test('runPluginHost - every escape attempt of the hostile plugin is refused with
       ['poison a shared intrinsic: Array.prototype.map = ...', 'refused', 'TypeError'],
       ['read the clock: Date.now()', 'refused', 'TypeError'],
       ['read randomness: Math.random()', 'refused', 'TypeError'],
+      ['reach process through a capability: resolve("app://").constructor.constructor("return process")()', 'refused', 'TypeError'],
+      ['reach process through an error a capability threw: error.constructor.constructor("return process")()', 'refused', 'TypeError'],
     ],
   );
-  t.like(result, { attempts: 13, refused: 13, succeeded: 0, ok: true });
 });
 
-test('runPluginHost - refusals name the realm and the rule, never a host path', async t => {
-  const { result } = await run();
-  const details = (byName(result, 'hostile') as EscapesResult).attempts.map(a => a.detail);
+test('showcase - refusals name the realm and the rule, never a host path', async t => {
+  const { result } = await showcase();
+  const details = (byName(result.plugins, 'hostile') as EscapesResult).attempts.map(a => a.detail);
   const write = details[9]!;
   t.regex(write, /^write "system:\/\/etc\/greeting\.json/);
   t.regex(write, /in realm "hostile"/);
   t.regex(write, /add "fs\.write" to the realm's ceiling/);
   t.regex(details[0]!, /^resolve "app:\/\/\.\.\/\.\.\/etc\/passwd" in realm "hostile"/);
   t.regex(details[7]!, /Node built-ins are unreachable/);
+  t.regex(details[13]!, /Function\.prototype\.constructor is not a valid constructor/);
+  t.regex(details[14]!, /Function\.prototype\.constructor is not a valid constructor/);
   for (const detail of details) t.false(detail.includes(systemDir) || detail.includes(pluginsDir), detail);
 });
 
-test('runPluginHost - the hostile plugin runs in the middle and the plugins after it keep working', async t => {
-  const { result } = await run();
-  t.deepEqual(result.plugins.map(p => [p.name, p.kind]), [
-    ['greeter', 'value'],
-    ['hostile', 'escapes'],
-    ['uppercase', 'value'],
-    ['wordsmith', 'value'],
+test('showcase - the spinner is stopped by its CPU budget, as expected, while the other plugins kept working', async t => {
+  const { result } = await showcase();
+  t.like(byName(result.plugins, 'spinner') as StoppedResult, { kind: 'stopped', call: 'run()', reason: 'budget: cpu', expected: true });
+  t.true(result.plugins.filter(p => p.name !== 'spinner').every(p => p.kind !== 'stopped' && p.kind !== 'failed'));
+  t.like(result, { stoppedAsExpected: 1, failed: 0, ok: true });
+});
+
+test('showcase - the gallery hosts its sub-plugins with narrower roots, and the one reaching beyond them is refused', async t => {
+  const { result } = await showcase();
+  const gallery = byName(result.plugins, 'gallery') as HostedResult;
+  t.is(gallery.kind, 'hosted');
+  t.deepEqual(gallery.children.map(c => [c.name, c.realm, c.kind]), [
+    ['caption', 'gallery/caption', 'value'],
+    ['palette', 'gallery/palette', 'value'],
+    ['snoop', 'gallery/snoop', 'escapes'],
   ]);
-  t.is(result.failed, 0);
+  // caption reads system://greeting.json: its system root is the gallery's etc/, not the whole sysroot.
+  t.like(byName(gallery.children, 'caption'), { value: 'Hello from "The Nested Gallery"' });
+  t.like(byName(gallery.children, 'palette'), { value: 'slate #475569, amber #f59e0b, teal #0d9488' });
+  const snoop = byName(gallery.children, 'snoop') as EscapesResult;
+  t.deepEqual(snoop.attempts.map(a => [a.attempt, a.outcome, a.code]), [
+    ["read the gallery's own main.js: resolve(\"app://../../main.js\")", 'refused', 'PATH_ESCAPE'],
+    ["read a sibling's files: resolve(\"app://../caption/title.txt\")", 'refused', 'PATH_ESCAPE'],
+    ['read the full system root: resolve("system://lib/words.js")', 'refused', 'NOT_FOUND'],
+    ['climb out of system://etc: resolve("system://../lib/words.js")', 'refused', 'PATH_ESCAPE'],
+    ["use the gallery's authority", 'refused', 'ABSENT'],
+  ]);
+  // The refusals name no host path. (They name the realm "gallery" and the gallery's URIs, not
+  // "gallery/snoop" and the URIs snoop wrote: a runtime bug, reported; not asserted here.)
+  for (const a of snoop.attempts) t.false(a.detail.includes(pluginsDir) || a.detail.includes(systemDir), a.detail);
+  t.deepEqual(gallery.log, [{ from: 'plugin', line: 'hosting 3 plugins from app://plugins/: caption, palette, snoop' }]);
+  t.deepEqual(gallery.checks, [
+    { check: 'the ledger shows gallery spawned gallery/caption, gallery/palette, gallery/snoop, each at the process tier', passed: true },
+  ]);
+  t.like(result, { hosted: 3, attempts: 20, refused: 20, succeeded: 0 });
 });
 
-test('runPluginHost - the shared system root is unchanged after every plugin ran', async t => {
-  const { result } = await run();
-  t.true(result.systemUnchanged);
+test('showcase - the reader reads user:// once, the host revokes it while it runs, and its second read is refused with REVOKED', async t => {
+  const { result } = await showcase();
+  const reader = byName(result.plugins, 'reader') as ReadsResult;
+  t.deepEqual(reader.reads.map(r => [r.outcome, r.code]), [['ok', 'OK'], ['refused', 'REVOKED']]);
+  t.is(reader.reads[0]!.text, 'Notes the user shared with the reader plugin, until they took them back.');
+  t.regex(reader.reads[1]!.text, /^readText "user:\/\/notes\.txt" in realm "reader": the capability was revoked/);
+  t.false(reader.reads[1]!.text.includes(userDir));
+  // In the order it happened: the plugin's first read, the host's revocation, the plugin's second read.
+  t.deepEqual(reader.log.map(l => l.from), ['plugin', 'host', 'plugin']);
+  t.regex(reader.log[1]!.line, /^revoked user:\/\/ .*now fails: REVOKED$/);
+  t.deepEqual(reader.checks, [{ check: 'user:// refuses every read once revoked', passed: true }]);
 });
 
-test('runPluginHost - prints a header, one line per plugin, each attempt and the summary', async t => {
-  const { lines } = await run();
+test('showcase - the shared system root is unchanged and every host check passed', async t => {
+  const { result } = await showcase();
+  t.like(result, { systemUnchanged: true, checks: 2, checksFailed: 0, reports: [] });
+});
+
+test('showcase - prints a header, a block per plugin in folder order, hosted plugins indented, and the summary', async t => {
+  const { lines } = await showcase();
   t.is(lines[0], 'Cathedral plugin host');
-  t.true(lines.some(l => /^ {2}ok +greeter +run\(\) → "Hello, plugin authors!"$/.test(l)));
-  t.true(lines.some(l => /^ {2}ok +hostile +run\(\) → 13 escape attempts, 13 refused$/.test(l)));
+  const outcome = (name: string) => lines.findIndex(l => new RegExp(`^ {2}\\S+ +${name} `).test(l));
+  const order = ['gallery', 'greeter', 'hostile', 'reader', 'spinner', 'uppercase', 'wordsmith'].map(outcome);
+  t.false(order.includes(-1));
+  t.deepEqual(order, [...order].sort((a, b) => a - b));
+  t.true(lines.includes('  ok      greeter    run() → "Hello, plugin authors!"'));
+  t.true(lines.includes('          limits  process tier, enforced as in [1]; cpuMs 1000, wallMs 5000, heapMb 64; ceiling fs.read'));
+  t.true(lines.includes('  stopped spinner    run() → budget: cpu, as this host expects'));
+  t.true(lines.includes('  ok      hostile    run() → 15 escape attempts, 15 refused'));
   t.true(lines.some(l => /^ {6}refused +CEILING +write system:\/\/etc\/greeting\.json$/.test(l)));
-  t.true(lines.some(l => l === '      [hostile] trying 13 ways out'));
-  t.true(lines.includes('4 plugins ran; 13 escape attempts, 13 refused; the system root is unchanged'));
+  t.true(lines.includes('      ok      caption  run() → "Hello from \\"The Nested Gallery\\""'));
+  t.true(lines.includes('      ok      snoop    run() → 5 escape attempts, 5 refused'));
+  t.true(lines.some(l => /^ {10}refused +PATH_ESCAPE +read the gallery's own main\.js/.test(l)));
+  t.true(lines.includes('  ok      reader     run() → 2 reads: OK, then REVOKED'));
+  t.true(lines.some(l => /^ {6}read 2 +REVOKED +readText "user:\/\/notes\.txt" in realm "reader": the capability was revoked/.test(l)));
+  t.true(lines.includes('7 plugins ran, and 3 hosted by them; 1 stopped by the runtime, as expected; 20 escape attempts, 20 refused; 2 host checks, all passed; the system root is unchanged'));
+  t.true(lines.includes('What enforces the limits, as each realm reported it (realm.enforcement):'));
+  t.true(lines.some(l => /^ {2}\[1\] /.test(l)));
+  t.false(lines.some(l => /^ {2}\[2\] /.test(l)));
   t.is(lines.at(-1), 'Every plugin behaved as expected.');
 });
 
-// Serial: the silent plugin is cut off by the host's wait limit, which must
-// not also catch the others while other tests keep the event loop busy.
-test.serial('runPluginHost - a reported escape, a throwing plugin and a silent one make the run fail, and the rest still run', async t => {
+// Serial: these plugins wait on their budgets, best measured on a machine not also starting the showcase.
+test.serial('runPluginHost - an escape, a throw, a hang, a load-time loop, a missing entry or grant, and a plugin that is not stopped make the run fail; the rest still run', async t => {
   const plugins = await makePlugins({
     a_liar: `export const run = async () => ({ attempts: [{ attempt: 'got out', outcome: 'succeeded', code: 'SUCCEEDED', detail: 'reached object' }, { attempt: 'odd', outcome: 'maybe' }] });`,
     b_thrower: `export const run = () => {\n  throw new RangeError('bad plugin');\n};`,
     c_silent: `export const run = () => new Promise(() => {});`,
     d_nothing: `export const other = 1;`,
     e_good: `export const transform = s => s.split('').reverse().join('');`,
+    f_loader: `while (true) {}\nexport const run = () => 1;`,
+    g_lazy: `export const run = async () => 'done early';`,
+    h_nouser: `export const run = async () => (await resolve('user://notes.txt')).readText();`,
   });
   try {
-    const { result, lines } = await run(plugins.dir, { timeoutMs: 2_000 });
+    const { result, lines } = await run(plugins.dir, {
+      defaultPolicy: { ...DEFAULT_POLICY, budget: { cpuMs: 500, wallMs: 3_000, heapMb: 64 } },
+      policies: { g_lazy: { expectStop: 'budget: cpu' }, h_nouser: { userData: true } },
+    });
     t.false(result.ok);
-    t.like(result, { attempts: 2, refused: 0, succeeded: 2, failed: 3 });
-    t.like(byName(result, 'b_thrower'), { kind: 'failed', code: 'GUEST' });
-    t.regex((byName(result, 'b_thrower') as { problem: string }).problem, /RangeError: bad plugin \(at app:\/\/main\.js:2:\d+\)/);
-    t.like(byName(result, 'c_silent'), { kind: 'failed', code: 'BUDGET_EXCEEDED' });
-    t.like(byName(result, 'd_nothing'), { kind: 'failed', code: 'NO_ENTRY' });
-    t.like(byName(result, 'e_good'), { kind: 'value', value: 'snigulp ,olleh' });
+    t.like(result, { attempts: 2, refused: 0, succeeded: 2, failed: 6, stoppedAsExpected: 0 });
+    t.like(byName(result.plugins, 'b_thrower'), { kind: 'failed', code: 'GUEST' });
+    t.regex((byName(result.plugins, 'b_thrower') as FailedResult).problem, /RangeError: bad plugin \(at app:\/\/main\.js:2:\d+\)/);
+    t.like(byName(result.plugins, 'c_silent'), { kind: 'stopped', call: 'run()', reason: 'budget: wall', expected: false });
+    t.like(byName(result.plugins, 'd_nothing'), { kind: 'failed', code: 'NO_ENTRY' });
+    t.like(byName(result.plugins, 'e_good'), { kind: 'value', value: 'snigulp ,olleh' });
+    t.like(byName(result.plugins, 'f_loader'), { kind: 'stopped', call: undefined, reason: 'budget: cpu', expected: false });
+    t.like(byName(result.plugins, 'g_lazy'), { kind: 'failed', code: 'NOT_STOPPED' });
+    t.like(byName(result.plugins, 'h_nouser'), { kind: 'failed', code: 'HOST' });
     t.true(lines.some(l => /^ {6}SUCCEEDED +got out/.test(l)));
-    t.true(lines.includes('2 plugins ran, 3 failed; 2 escape attempts, 0 refused, 2 SUCCEEDED; the system root is unchanged'));
+    t.true(lines.includes('  STOPPED c_silent   run() → budget: wall'));
+    t.true(lines.includes('  STOPPED f_loader   while loading → budget: cpu'));
+    t.true(lines.includes('8 plugins ran; 6 FAILED; 2 escape attempts, 0 refused, 2 SUCCEEDED; the system root is unchanged'));
+    t.is(lines.at(-1), 'Something did not behave as expected (exit code 1).');
   } finally {
     await plugins.remove();
   }
 });
 
-test('runPluginHost - guest text cannot forge lines of the output', async t => {
+test("runPluginHost - a nested host's report that the runtime's ledger does not confirm fails the run", async t => {
+  const plugins = await makePlugins({
+    boaster: `export const run = async () => ({ hosted: [{ name: 'ghost', call: 'run()', value: 'I was never spawned' }] });`,
+  });
+  try {
+    const { result, lines } = await run(plugins.dir);
+    const boaster = byName(result.plugins, 'boaster') as HostedResult;
+    t.like(boaster, { kind: 'hosted', checks: [{ passed: false }] });
+    t.like(result, { hosted: 1, checks: 1, checksFailed: 1, ok: false });
+    t.true(lines.some(l => /^ {2}FAILED +boaster +run\(\) → hosted 1 plugin$/.test(l)));
+    t.true(lines.some(l => /^ {6}check +FAILED +the ledger shows boaster spawned boaster\/ghost/.test(l)));
+  } finally {
+    await plugins.remove();
+  }
+});
+
+test('runPluginHost - guest text cannot forge lines of the output, nor of the console a library prints to', async t => {
   const plugins = await makePlugins({
     forger: `export const run = async () => '\\u001b[2J\\nok      fake  run() → "all good"';`,
+    // Calls a method its capability lacks: the runtime's CapTP logs the error, with this name in it, on the console.
+    namer: `export const run = async () => {
+      try { await (await resolve('app://'))['x\\n\\u001b[2Jok      fake']() } catch (error) { return String(error.message); }
+    };`,
   });
+  const stray: string[] = [];
+  const original = globalThis.console;
+  globalThis.console = makeStrayConsole(line => stray.push(line), format);
   try {
     const { lines } = await run(plugins.dir);
-    const line = lines.find(l => l.includes('forger'))!;
-    t.false(line.includes('\u001b'));
-    t.false(line.includes('\n'));
+    for (const name of ['forger', 'namer']) {
+      const line = lines.find(l => l.includes(name))!;
+      t.false(line.includes('\u001b'), line);
+      t.false(line.includes('\n'), line);
+    }
     t.false(lines.some(l => l.startsWith('ok      fake')));
+    t.false(stray.some(l => l.includes('\u001b') || l.includes('\n') || !l.startsWith('stray console: ')));
   } finally {
+    globalThis.console = original;
     await plugins.remove();
   }
 });
 
-test('main.js - exits 0 and prints every plugin and the summary, from any working directory', async t => {
+test.serial('main.js - exits 0 and prints every plugin and the summary to stdout, nothing to stderr, from any working directory', async t => {
   const { code, stdout, stderr } = await runMain();
   t.is(code, 0, stderr);
+  t.is(stderr, '');
   t.regex(stdout, /^Cathedral plugin host$/m);
   t.regex(stdout, /^ {2}ok +uppercase +transform\("hello, plugins"\) → "HELLO, PLUGINS"$/m);
   t.regex(stdout, /^ {2}ok +wordsmith +run\(\) → "5 words: /m);
+  t.regex(stdout, /^ {2}stopped spinner +run\(\) → budget: cpu, as this host expects$/m);
+  t.regex(stdout, /^ {6}ok +snoop +run\(\) → 5 escape attempts, 5 refused$/m);
+  t.regex(stdout, /^ {2}ok +reader +run\(\) → 2 reads: OK, then REVOKED$/m);
   t.regex(stdout, /^ {6}refused +PATH_ESCAPE +read outside its own root/m);
-  t.regex(stdout, /^4 plugins ran; 13 escape attempts, 13 refused; the system root is unchanged$/m);
-  t.notRegex(stdout, /SUCCEEDED|FAILED/);
+  t.regex(stdout, /^7 plugins ran, and 3 hosted by them; 1 stopped by the runtime, as expected; 20 escape attempts, 20 refused; 2 host checks, all passed; the system root is unchanged$/m);
+  t.regex(stdout, /^Every plugin behaved as expected\.$/m);
+  t.notRegex(stdout, /SUCCEEDED|FAILED|STOPPED/);
 });

@@ -36,6 +36,18 @@ const attempts = [
   }],
   ['read the clock: Date.now()', () => Date.now()],
   ['read randomness: Math.random()', () => Math.random()],
+  // At the process tier the objects the runtime hands a plugin are stand-ins
+  // for the host's capabilities, made in the plugin's own process: are their
+  // constructors a way to that process's `process`?
+  ['reach process through a capability: resolve("app://").constructor.constructor("return process")()',
+    async () => (await resolve('app://')).constructor.constructor('return process')()],
+  ['reach process through an error a capability threw: error.constructor.constructor("return process")()',
+    async () => {
+      const file = await resolve('system://etc/greeting.json');
+      const error = await file.write('x').then(() => undefined, caught => caught);
+      if (error === undefined) return 'written';
+      return error.constructor.constructor('return process')();
+    }],
 ];
 
 const codeOf = error => {
