@@ -216,7 +216,8 @@ export const makeAuthority = (context: AuthorityContext): object => {
       }
       const child = await context.spawnChild(spec, record);
       const handle = Far('Realm', {
-        name: () => child.record.name,
+        // Not `name`: E() cannot call a remote method named like a function's own property.
+        realmName: () => child.record.name,
         exports: () => child.exports,
         terminate: async () => child.record.terminate('terminated by its parent'),
       });

@@ -20,7 +20,7 @@ import { Far, getInterfaceOf } from '@endo/pass-style';
 import type { EffectKind } from '@cathedral/sdk';
 import { CathedralError, CeilingError, InvalidArgumentError, IoError, RevokedError, restate, stackOf } from '@cathedral/sdk';
 import { describeNode } from '@cathedral/powerbox';
-import { isGuestFacing, toGuestFacing } from './guest-error.js';
+import { isGuestFacing, originalOf, toGuestFacing } from './guest-error.js';
 
 /** What a gate needs to know about its realm. */
 export interface GateOptions {
@@ -98,6 +98,12 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
   };
 
   const toGuestError = (error: unknown, operation: string, target: string | undefined): unknown => {
+    // A refusal an inner gate (a parent's) made names that realm and its
+    // URIs: restate it for this realm, as its guest wrote the operation.
+    const inner = originalOf(error);
+    if (inner !== undefined && inner.realm !== undefined && inner.realm !== realm) {
+      return toGuestFacing(restate(inner, { realm, target: target ?? inner.target, problem: explain(inner, target) }));
+    }
     if (isGuestFacing(error)) return error;
     if (error instanceof CathedralError) {
       // Names the realm, and the URI as the guest wrote it where the gate knows it.

@@ -18,6 +18,10 @@ const madeForGuest = new WeakMap<object, CathedralError>();
 export const isGuestFacing = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && madeForGuest.has(error);
 
+/** The host error a guest-facing copy was made from, if it is one. */
+export const originalOf = (error: unknown): CathedralError | undefined =>
+  typeof error === 'object' && error !== null ? madeForGuest.get(error) : undefined;
+
 /** Makes any error safe to throw into a guest: host refusals become guest-facing. */
 export const forGuest = (error: unknown): unknown => (error instanceof CathedralError ? toGuestFacing(error) : error);
 

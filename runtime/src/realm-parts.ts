@@ -42,6 +42,8 @@ export const makeRealmParts = (spec: CheckedSpec, context: RealmContext, parent:
     settle = resolve;
   });
   const stops: Array<(reason: string) => void> = [];
+  let cpuGiven = 0;
+  const childHeap = () => [...record.children].reduce((sum, child) => sum + (child.budget.heapMb ?? 0), 0);
   const record: RealmRecord = {
     id: context.registry.nextId(),
     name,
@@ -51,6 +53,18 @@ export const makeRealmParts = (spec: CheckedSpec, context: RealmContext, parent:
     gate,
     ceiling: spec.ceiling,
     grantor: parent.grantor,
+    budget: spec.budget,
+    left: () => {
+      const { cpuMs, wallMs, heapMb } = spec.budget;
+      return Object.freeze({
+        ...(cpuMs === undefined ? {} : { cpuMs: Math.max(0, cpuMs - cpuGiven) }),
+        ...(wallMs === undefined ? {} : { wallMs }),
+        ...(heapMb === undefined ? {} : { heapMb: Math.max(0, heapMb - childHeap()) }),
+      });
+    },
+    charge: given => {
+      cpuGiven += given.cpuMs ?? 0;
+    },
     get state() {
       return state;
     },
@@ -80,6 +94,8 @@ export const makeRealmParts = (spec: CheckedSpec, context: RealmContext, parent:
   };
   context.registry.add(record);
   parent.record?.children.add(record);
+  // The parent gave this child its CPU for good; heap comes back when the child ends.
+  if (parent.record !== undefined) parent.record.charge(spec.budget);
   const table = makeTable(name, roots);
   const resolve = (uri: string): Promise<Node> =>
     gate.guard('resolve', typeof uri === 'string' ? uri : undefined, () => table.resolve(uri));

@@ -6,7 +6,7 @@
  */
 import type { DirNode, EffectKind } from '@cathedral/sdk';
 import type { Gate } from './gate.js';
-import type { Tier } from './spec.js';
+import type { Budget, Tier } from './spec.js';
 
 export type RealmState = 'running' | 'terminated';
 
@@ -21,6 +21,12 @@ export interface RealmRecord {
   /** Who bound its roots: `host` or the parent realm's name. */
   readonly grantor: string;
   readonly state: RealmState;
+  /** Its own budget, as checked at spawn. */
+  readonly budget: Budget;
+  /** What it can still give its children: its budget less what they were given (heap comes back when a child ends). */
+  left(): Budget;
+  /** Records that a child was given `budget` out of this realm's. */
+  charge(budget: Budget): void;
   /** Binds a new root in the realm's table (a grant). */
   bind(name: string, node: DirNode): void;
   /** Ends the realm and, first, all its descendants. */

@@ -5,7 +5,7 @@
  * bad spec is a typed error naming the field and never a half-made realm.
  */
 import type { DirNode, EffectKind } from '@cathedral/sdk';
-import { CeilingError, InvalidArgumentError, UnsupportedError, effectKinds, isEffectKind } from '@cathedral/sdk';
+import { BudgetExceededError, CeilingError, InvalidArgumentError, UnsupportedError, effectKinds, isEffectKind } from '@cathedral/sdk';
 import { getInterfaceOf } from '@endo/pass-style';
 import type { ConsoleRoute } from './console.js';
 import { keptGlobals } from './compartment.js';
@@ -78,7 +78,12 @@ export interface Spawner {
   readonly guest: boolean;
   /** The tier when the spec names none: `process` for the host, the parent's own tier for a realm. */
   readonly tier: Tier;
+  /** What the spawner may still hand out: a child's budget is carved from it (undefined: unlimited, the host). */
+  readonly budget?: Budget | undefined;
 }
+
+/** Tiers from least to most isolated: a realm's children are never less isolated than itself. */
+const isolation: Readonly<Record<Tier, number>> = { compartment: 0, worker: 1, process: 2 };
 
 export const checkSpec = (spec: unknown, defaultName: string, spawner: Spawner): CheckedSpec => {
   if (!isRecord(spec)) throw bad('spec', 'the spawn spec must be an object', 'spawn takes { main, realms, ... }');
@@ -147,7 +152,17 @@ export const checkSpec = (spec: unknown, defaultName: string, spawner: Spawner):
     }
     authority = { own: own as string[] };
   } else throw bad('authority', 'authority must be true or { own: [names] }', 'authority is granted explicitly');
-  const budget = checkBudget(spec['budget'], tier);
+  if (spawner.guest && isolation[tier] < isolation[spawner.tier]) {
+    throw new CeilingError({
+      operation: 'spawn',
+      target: `tier: ${tier}`,
+      realm: spawner.name,
+      problem: `a child at the ${tier} tier would be less isolated than its parent at the ${spawner.tier} tier`,
+      rule: 'a child never has more than its parent: its tier is at least as isolated',
+      allow: `spawn the child at the ${spawner.tier} tier or a more isolated one`,
+    });
+  }
+  const budget = carve(spawner, checkBudget(spec['budget'], tier));
   const route = spec['console'];
   if (route !== undefined && (spawner.guest || typeof route !== 'function')) {
     throw bad('console', spawner.guest ? 'a realm cannot route its child\'s console' : 'console must be a function (realm, level, line) => void', 'console routes are set by the host');
@@ -163,6 +178,34 @@ export const checkSpec = (spec: unknown, defaultName: string, spawner: Spawner):
     authority,
     budget,
   };
+};
+
+/**
+ * A child's budget within its parent's: every limit the parent has, the
+ * child has too (at most what the parent still has to give, and that by
+ * default); amounts (CPU, heap) are taken out of what the parent has left.
+ */
+const carve = (spawner: Spawner, asked: Budget): Budget => {
+  const parent = spawner.budget;
+  if (parent === undefined) return asked;
+  const out: Record<string, number> = { ...asked };
+  for (const key of ['cpuMs', 'wallMs', 'heapMb'] as const) {
+    const left = parent[key];
+    if (left === undefined) continue;
+    const want = asked[key] ?? left;
+    if (want > left) {
+      throw new BudgetExceededError({
+        operation: 'spawn',
+        target: `budget.${key}`,
+        realm: spawner.name,
+        problem: `the child asks for ${key} ${want}, but its parent has ${left} left to give`,
+        rule: "a child's budget is carved from its parent's, never added to it",
+        allow: `ask for at most ${key} ${left}`,
+      });
+    }
+    out[key] = want;
+  }
+  return out as Budget;
 };
 
 /** Budgets each tier can enforce in this version; the rest are refused, never pretended. */

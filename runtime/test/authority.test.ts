@@ -290,3 +290,62 @@ eachTier('terminate - ending a parent ends its children and their capabilities',
   // The child's function reached the host through its parent's gate, which refuses.
   await t.throwsAsync(async () => E(kidRead!)(), { code: 'REVOKED' } as never);
 });
+
+test('nesting - a child is never less isolated than its parent, and its budget is carved from its parent\'s', async t => {
+  const { host } = await makeTestHost();
+  const realm = await host.spawn({
+    tier: 'worker',
+    name: 'parent',
+    main: 'app://main.js',
+    authority: true,
+    budget: { cpuMs: 1000, wallMs: 20_000 },
+    realms: {
+      app: memory({
+        'main.js': `${attempt}
+          export const run = async () => {
+            const app = await resolve('app://');
+            const spec = extra => ({ main: 'app://kid.js', realms: { app }, ...extra });
+            return [
+              await attempt(() => authority.spawn(spec({ tier: 'compartment' }))),
+              await attempt(() => authority.spawn(spec({ budget: { cpuMs: 2000 } }))),
+              (await attempt(async () => (await authority.spawn(spec({ budget: { cpuMs: 600 } }))).realmName()))[0],
+              await attempt(() => authority.spawn(spec({ budget: { cpuMs: 600 } }))),
+              await attempt(() => authority.spawn(spec({ budget: { wallMs: 60000 } }))),
+            ];
+          };`,
+        'kid.js': 'export const x = 1;',
+      }),
+    },
+  });
+  const results = await call<Array<[string, string] | string>>(realm, 'run');
+  const [weaker, tooMuch, first, second, longer] = results as [[string, string], [string, string], string, [string, string], [string, string]];
+  t.is(weaker![0], 'CEILING');
+  t.regex(weaker![1], /less isolated/);
+  t.is(tooMuch![0], 'BUDGET_EXCEEDED');
+  t.regex(tooMuch![1], /has 1000 left/);
+  t.is(first, 'ok');
+  t.is(second![0], 'BUDGET_EXCEEDED');
+  t.regex(second![1], /has 400 left/);
+  t.is(longer![0], 'BUDGET_EXCEEDED');
+  await realm.terminate();
+});
+
+test('nesting - a refusal in a child names the child and the URI it wrote, not its parent\'s', async t => {
+  const { host } = await makeTestHost();
+  const realm = await host.spawn({
+    tier: 'compartment',
+    name: 'parent',
+    main: 'app://main.js',
+    authority: true,
+    realms: {
+      app: memory({
+        'main.js': `export const run = async () => {
+            const kid = await authority.spawn({ name: 'kid', main: 'app://main.js', realms: { app: await authority.subtree(await resolve('app://'), 'kid') } });
+            return (await kid.exports()).probe();
+          };`,
+        kid: { 'main.js': `export const probe = async () => { try { await resolve('app://missing.txt'); } catch (e) { return [e.code, e.realm, e.target]; } };` },
+      }),
+    },
+  });
+  t.deepEqual(await call(realm, 'run'), ['NOT_FOUND', 'parent/kid', 'app://missing.txt']);
+});

@@ -2,7 +2,7 @@
  * The guest side of a boundary: presences of host capabilities made to look
  * like local ones, so guest code calls `node.readText()` at every tier.
  *
- * An adapter is a Proxy over a frozen, empty function of the guest's own —
+ * An adapter is a Proxy over a frozen arrow function with no own properties —
  * it holds no host object, only the CapTP presence in a private map. Any
  * method call becomes `E(presence)[method](...)`, a call of the adapter
  * itself `E(presence)(...)`; arguments are encoded (bytes tagged, adapters
@@ -76,7 +76,12 @@ export const makeAdapters = (): Adapters => {
     const known = adapterOf.get(value);
     if (known !== undefined) return known;
     const presence = value;
-    const adapter = new Proxy(Object.freeze(function adapter() {}), {
+    // An arrow function has no `prototype`; without `name` and `length` it has
+    // no own property at all, so the `get` trap can answer every name.
+    const target = () => {};
+    delete (target as { name?: string }).name;
+    delete (target as { length?: number }).length;
+    const adapter = new Proxy(Object.freeze(target), {
       get: (_target, key) =>
         typeof key !== 'string' || key === 'then' ? undefined : (...args: unknown[]) => call(presence, key, args),
       apply: (_target, _this, args: unknown[]) => call(presence, undefined, args),
