@@ -47,8 +47,28 @@ const escape = (operation: string, target: string, problem: string) =>
 const invalid = (operation: string, target: string, problem: string, rule: string) =>
   new InvalidArgumentError({ operation, target, problem, rule });
 
+// Paths made only of ASCII letters, digits, `_`, `-`, `.` and `/` (almost
+// all of them) need none of the checks below but `..`, absoluteness and
+// length: they take this path, the rest the full one.
+const PLAIN = /^[\w.\-/]*$/;
+
+const plainSegments = (path: string): string[] | undefined => {
+  if (path.length * 3 > MAX_PATH_BYTES || path.startsWith('/') || !PLAIN.test(path)) return undefined;
+  const segments: string[] = [];
+  for (const segment of path.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..' || segment.length > MAX_SEGMENT_BYTES) return undefined;
+    segments.push(segment);
+  }
+  return segments;
+};
+
 /** Checks a guest path for `operation`; returns its segments. */
 export const checkPath = (operation: string, path: unknown): CheckedPath => {
+  if (typeof path === 'string') {
+    const plain = plainSegments(path);
+    if (plain !== undefined) return Object.freeze(plain) as unknown as CheckedPath;
+  }
   if (typeof path !== 'string') {
     throw invalid(operation, String(typeof path), `a path must be a string, got ${typeof path}`, 'paths are strings');
   }
@@ -62,14 +82,15 @@ export const checkPath = (operation: string, path: unknown): CheckedPath => {
   if (LONE_SURROGATE.test(path)) {
     throw invalid(operation, JSON.stringify(path), 'the path contains a lone surrogate', 'names are well-formed Unicode');
   }
-  if (encoder.encode(path).length > MAX_PATH_BYTES) {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: encode only when it could matter.
+  if (path.length * 3 > MAX_PATH_BYTES && encoder.encode(path).length > MAX_PATH_BYTES) {
     throw invalid(operation, `${path.slice(0, 64)}…`, `the path is longer than ${MAX_PATH_BYTES} bytes`, 'paths fit in 4096 bytes');
   }
   const segments: string[] = [];
   for (const segment of path.split('/')) {
     if (segment === '' || segment === '.') continue;
     if (segment === '..') throw escape(operation, path, 'the path contains ".."');
-    if (encoder.encode(segment).length > MAX_SEGMENT_BYTES) {
+    if (segment.length * 3 > MAX_SEGMENT_BYTES && encoder.encode(segment).length > MAX_SEGMENT_BYTES) {
       throw invalid(operation, `${segment.slice(0, 64)}…`, `a name is longer than ${MAX_SEGMENT_BYTES} bytes`, 'names fit in 255 bytes');
     }
     segments.push(segment);

@@ -44,6 +44,18 @@ export const notFound = (operation: string, path: CheckedPath) =>
     rule: 'only existing entries can be reached',
   });
 
+/**
+ * Upper's kind at `path`, found in its parent's listing: upper is usually
+ * small and usually lacks the entry, and a refusal costs far more than a
+ * listing (an error and its stack per probe).
+ */
+const kindInUpper = async (node: DirNode, path: CheckedPath): Promise<Presence> => {
+  const name = path[path.length - 1];
+  const entries = await node.list(showPath(path.slice(0, -1) as unknown as CheckedPath));
+  for (const entry of entries) if (entry.name === name) return entry.kind;
+  return 'none';
+};
+
 /** `node`'s kind at `path`, 'none' when it has nothing there. */
 const kindIn = async (node: DirNode, path: CheckedPath): Promise<Presence> => {
   try {
@@ -68,7 +80,7 @@ export const probeLevels = async (state: OverlayState, path: CheckedPath): Promi
       here = NOWHERE;
     } else {
       const at = path.slice(0, i) as unknown as CheckedPath;
-      const upper = here.upper === 'dir' ? await kindIn(state.upper, at) : 'none';
+      const upper = here.upper === 'dir' ? await kindInUpper(state.upper, at) : 'none';
       const lower = here.lower === 'dir' && !state.whiteouts.has(showPath(at)) ? await kindIn(state.lower, at) : 'none';
       here = Object.freeze({ kind: upper === 'none' ? lower : upper, upper, lower });
     }
