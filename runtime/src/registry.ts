@@ -23,10 +23,8 @@ export interface RealmRecord {
   readonly state: RealmState;
   /** Its own budget, as checked at spawn. */
   readonly budget: Budget;
-  /** What it can still give its children: its budget less what they were given (heap comes back when a child ends). */
+  /** What it can give a child: never more than its own limits. */
   left(): Budget;
-  /** Records that a child was given `budget` out of this realm's. */
-  charge(budget: Budget): void;
   /** Binds a new root in the realm's table (a grant). */
   bind(name: string, node: DirNode): void;
   /** Ends the realm and, first, all its descendants. */

@@ -182,8 +182,8 @@ export const checkSpec = (spec: unknown, defaultName: string, spawner: Spawner):
 
 /**
  * A child's budget within its parent's: every limit the parent has, the
- * child has too (at most what the parent still has to give, and that by
- * default); amounts (CPU, heap) are taken out of what the parent has left.
+ * child has too, at most the parent's and that by default. (A child's usage
+ * is not yet charged to its parent: see docs/design-notes.md.)
  */
 const carve = (spawner: Spawner, asked: Budget): Budget => {
   const parent = spawner.budget;
@@ -198,8 +198,8 @@ const carve = (spawner: Spawner, asked: Budget): Budget => {
         operation: 'spawn',
         target: `budget.${key}`,
         realm: spawner.name,
-        problem: `the child asks for ${key} ${want}, but its parent has ${left} left to give`,
-        rule: "a child's budget is carved from its parent's, never added to it",
+        problem: `the child asks for ${key} ${want}, but its parent has only ${left}`,
+        rule: "a child never has more than its parent",
         allow: `ask for at most ${key} ${left}`,
       });
     }

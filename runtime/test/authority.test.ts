@@ -291,14 +291,14 @@ eachTier('terminate - ending a parent ends its children and their capabilities',
   await t.throwsAsync(async () => E(kidRead!)(), { code: 'REVOKED' } as never);
 });
 
-test('nesting - a child is never less isolated than its parent, and its budget is carved from its parent\'s', async t => {
+test('nesting - a child is never less isolated than its parent, nor given a larger budget', async t => {
   const { host } = await makeTestHost();
   const realm = await host.spawn({
     tier: 'worker',
     name: 'parent',
     main: 'app://main.js',
     authority: true,
-    budget: { cpuMs: 1000, wallMs: 20_000 },
+    budget: { cpuMs: 5000, wallMs: 60_000 },
     realms: {
       app: memory({
         'main.js': `${attempt}
@@ -307,10 +307,10 @@ test('nesting - a child is never less isolated than its parent, and its budget i
             const spec = extra => ({ main: 'app://kid.js', realms: { app }, ...extra });
             return [
               await attempt(() => authority.spawn(spec({ tier: 'compartment' }))),
-              await attempt(() => authority.spawn(spec({ budget: { cpuMs: 2000 } }))),
-              (await attempt(async () => (await authority.spawn(spec({ budget: { cpuMs: 600 } }))).realmName()))[0],
-              await attempt(() => authority.spawn(spec({ budget: { cpuMs: 600 } }))),
-              await attempt(() => authority.spawn(spec({ budget: { wallMs: 60000 } }))),
+              await attempt(() => authority.spawn(spec({ budget: { cpuMs: 6000 } }))),
+              (await attempt(async () => (await authority.spawn(spec({ budget: { cpuMs: 3000 } }))).realmName()))[0],
+              (await attempt(async () => (await authority.spawn(spec({}))).realmName()))[0],
+              await attempt(() => authority.spawn(spec({ budget: { wallMs: 120000 } }))),
             ];
           };`,
         'kid.js': 'export const x = 1;',
@@ -322,10 +322,9 @@ test('nesting - a child is never less isolated than its parent, and its budget i
   t.is(weaker![0], 'CEILING');
   t.regex(weaker![1], /less isolated/);
   t.is(tooMuch![0], 'BUDGET_EXCEEDED');
-  t.regex(tooMuch![1], /has 1000 left/);
+  t.regex(tooMuch![1], /has only 5000/);
   t.is(first, 'ok');
-  t.is(second![0], 'BUDGET_EXCEEDED');
-  t.regex(second![1], /has 400 left/);
+  t.is(second as unknown as string, 'ok');
   t.is(longer![0], 'BUDGET_EXCEEDED');
   await realm.terminate();
 });

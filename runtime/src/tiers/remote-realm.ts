@@ -5,7 +5,8 @@
  * caps and authority stay here, behind its gate, and reach it over CapTP as
  * presences. The supervisor starts the thread or process, enforces the CPU,
  * wall and heap budgets, and ends the realm with a reason — `exited`,
- * `crashed: SIGABRT`, `budget: cpu`, `budget: heap`, `budget: wall`,
+ * `crashed: SIGABRT`, `crashed: out of memory` (V8's own limit, no heap
+ * budget asked), `budget: cpu`, `budget: heap`, `budget: wall`,
  * `terminated` — after which every pending call rejects with that reason,
  * every capability is revoked, and nothing of it is left running: no
  * thread, process, timer or listener.
@@ -18,6 +19,7 @@
  * thread.
  */
 import { fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { channel as diagnostics } from 'node:diagnostics_channel';
 import { Worker } from 'node:worker_threads';
 import { makeCapTP } from '@endo/captp';
@@ -34,11 +36,26 @@ import type { RealmRecord } from '../registry.js';
 import type { CheckedSpec } from '../spec.js';
 import { type Channel, childChannel, isControl, workerChannel } from './channel.js';
 import { type Refusal, refusalOf } from './codec.js';
-import { processClock, threadClock } from './cpu-clock.js';
+import { processClock, threadClock, watchCpu } from './cpu-clock.js';
 
 const guestMain = new URL('./guest-main.js', import.meta.url);
 const READY_MS = 30_000;
 const POLL_MS = 1;
+/**
+ * Old-space heap the guest runtime itself holds before a line of the guest
+ * runs (SES, CapTP, the module parser: about 22 MB on Node 20). A heap
+ * budget is what the guest may add on top: counted from zero, any `heapMb`
+ * under ~24 could not even start, and the guest was blamed for it.
+ */
+const RUNTIME_HEAP_MB = 32;
+/** How long a dead child's stderr may take to drain before its end is decided. */
+const STDERR_DRAIN_MS = 250;
+
+/** Why a guest that ran out of heap ended: its budget, or the V8 default limit when it had none. */
+const outOfHeap = (spec: CheckedSpec): string => (spec.budget.heapMb === undefined ? 'crashed: out of memory' : 'budget: heap');
+
+/** The budget each `budget: ...` end reason names. */
+const budgetKeys: Readonly<Record<string, string>> = { 'budget: cpu': 'cpuMs', 'budget: wall': 'wallMs', 'budget: heap': 'heapMb' };
 
 /** What `cathedral:supervision` subscribers receive. */
 export type SupervisionEvent =
@@ -82,18 +99,20 @@ interface Started {
   /** Calls back once with why the thread or process ended. */
   readonly onExit: (listener: (reason: string) => void) => void;
   readonly clockFor: (ready: { tid?: number; pid?: number }) => (() => number | undefined) | undefined;
+  /** How many CPUs the clock's tasks can use at once. */
+  readonly parallelism: number;
 }
 
 const startWorker = (spec: CheckedSpec): Started => {
   const heapMb = spec.budget.heapMb;
   const worker = new Worker(guestMain, {
     env: {},
-    ...(heapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: Math.max(1, Math.min(16, Math.floor(heapMb / 4))) } }),
+    ...(heapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: RUNTIME_HEAP_MB + heapMb, maxYoungGenerationSizeMb: Math.max(1, Math.min(16, Math.floor(heapMb / 4))) } }),
   });
   let listener: (reason: string) => void = () => {};
   let why: string | undefined;
   worker.on('error', (error: Error & { code?: string }) => {
-    why ??= error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'budget: heap' : `crashed: ${error.code ?? error.name}`;
+    why ??= error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? outOfHeap(spec) : `crashed: ${error.code ?? error.name}`;
   });
   worker.on('exit', code => listener(why ?? (code === 0 ? 'exited' : `crashed: exit code ${code}`)));
   return {
@@ -106,6 +125,7 @@ const startWorker = (spec: CheckedSpec): Started => {
       listener = l;
     },
     clockFor: ({ tid }) => (tid === undefined ? undefined : threadClock(tid)),
+    parallelism: 1,
   };
 };
 
@@ -113,7 +133,7 @@ const startProcess = (spec: CheckedSpec): Started => {
   const heapMb = spec.budget.heapMb;
   const child = fork(guestMain, [], {
     env: {},
-    execArgv: heapMb === undefined ? [] : [`--max-old-space-size=${Math.max(8, Math.floor(heapMb))}`],
+    execArgv: heapMb === undefined ? [] : [`--max-old-space-size=${Math.ceil(RUNTIME_HEAP_MB + heapMb)}`],
     serialization: 'advanced',
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
@@ -124,8 +144,18 @@ const startProcess = (spec: CheckedSpec): Started => {
   });
   let listener: (reason: string) => void = () => {};
   child.on('exit', (code, signal) => {
-    const heap = /heap out of memory|Reached heap limit|Allocation failed/.test(stderr);
-    listener(heap ? 'budget: heap' : signal !== null ? `crashed: ${signal}` : code === 0 ? 'exited' : `crashed: exit code ${code}`);
+    let decided = false;
+    const decide = () => {
+      if (decided) return;
+      decided = true;
+      clearTimeout(drain);
+      const heap = /heap out of memory|Reached heap limit|Allocation failed/.test(stderr);
+      listener(heap ? outOfHeap(spec) : signal !== null ? `crashed: ${signal}` : code === 0 ? 'exited' : `crashed: exit code ${code}`);
+    };
+    // 'exit' can come before the last of stderr, which says whether V8 ran out of heap.
+    const drain = setTimeout(decide, STDERR_DRAIN_MS);
+    if (child.stderr === null || child.stderr.destroyed) decide();
+    else child.stderr.once('close', decide);
   });
   const channel = (child as unknown as { channel?: { ref(): void; unref(): void } }).channel;
   return {
@@ -149,6 +179,8 @@ const startProcess = (spec: CheckedSpec): Started => {
       listener = l;
     },
     clockFor: () => (child.pid === undefined ? undefined : processClock(child.pid)),
+    // V8's helper threads run beside the guest's own.
+    parallelism: availableParallelism(),
   };
 };
 
@@ -162,6 +194,7 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
   const timers = new Set<NodeJS.Timeout>();
   // The guest's CPU clock, and its reading once the guest had started.
   let cpu: { readonly clock: () => number | undefined; readonly base: number } | undefined;
+  let unwatch = () => {};
   let endReason: string | undefined;
   const end = (reason: string) => {
     if (endReason !== undefined) return;
@@ -173,6 +206,7 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     endReason ??= reason;
     // Read before the stop: the guest's CPU time at the moment it is stopped.
     const now = cpu?.clock();
+    unwatch();
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
     captp?.abort(new Error(`the realm ended (${reason})`));
@@ -242,13 +276,7 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
       end('budget: cpu unavailable');
       throw makeError('UNSUPPORTED', { operation: 'spawn', target: 'budget.cpuMs', realm: name, problem: 'no CPU clock for the guest on this machine', rule: 'a budget that cannot be enforced is refused, never pretended', allow: 'spawn without budget.cpuMs' });
     }
-    const limit = base + cpuMs * 1e6;
-    const poll = setInterval(() => {
-      const now = clock();
-      if (now !== undefined && now > limit) end('budget: cpu');
-    }, POLL_MS);
-    poll.unref();
-    timers.add(poll);
+    unwatch = watchCpu(clock, base + cpuMs * 1e6, { parallelism: started.parallelism, minMs: POLL_MS }, () => end('budget: cpu'));
   }
   if (wallMs !== undefined) timers.add(setTimeout(() => end('budget: wall'), wallMs).unref());
 
@@ -274,6 +302,17 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
   } catch (error) {
     end(endReason ?? 'the main module failed to load');
     if (error instanceof Error && 'code' in error) throw error;
+    const key = endReason === undefined ? undefined : budgetKeys[endReason];
+    if (key !== undefined) {
+      throw makeError('BUDGET_EXCEEDED', {
+        operation: `import ${JSON.stringify(spec.main)}`,
+        target: `budget.${key}`,
+        realm: name,
+        problem: `the realm ended (${endReason}) before its main module had loaded`,
+        rule: 'a budget counts from the start of the guest, its main module included',
+        allow: `raise budget.${key}, or do less at the main module's top level`,
+      });
+    }
     throw makeError('GUEST', {
       operation: `import ${JSON.stringify(spec.main)}`,
       realm: name,
@@ -313,9 +352,9 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     enforcement: harden({
       names: `resolution table + SES compartment in a ${spec.tier === 'worker' ? 'worker thread' : 'child process'}`,
       ceiling: 'realm gate (every capability call, in the host)',
-      cpuMs: cpuMs === undefined ? 'not asked' : `host watchdog on the guest's CPU clock (/proc), every ${POLL_MS} ms`,
+      cpuMs: cpuMs === undefined ? 'not asked' : `host watchdog on the guest's CPU clock (/proc), every ${POLL_MS} ms near the limit`,
       wallMs: wallMs === undefined ? 'not asked' : 'host timer',
-      heapMb: spec.budget.heapMb === undefined ? 'not asked' : spec.tier === 'worker' ? 'V8 resourceLimits (ArrayBuffers not counted)' : 'V8 --max-old-space-size (ArrayBuffers not counted; no kernel limit yet)',
+      heapMb: spec.budget.heapMb === undefined ? 'not asked' : `${spec.tier === 'worker' ? 'V8 resourceLimits' : 'V8 --max-old-space-size'}, on top of ${RUNTIME_HEAP_MB} MB for the guest runtime (ArrayBuffers not counted${spec.tier === 'worker' ? '' : '; no kernel limit yet'})`,
       hostSurvivesFatalError: spec.tier === 'process' ? 'yes' : 'no: a V8 fatal error in a worker ends the host',
     }),
     terminate: async () => {
