@@ -7,11 +7,13 @@
  * naming what it got — or throws (the attack failed). The same scenarios
  * run against every tier; a runner supplies what a scenario asks for (see
  * ./_escape-runner.ts):
- *  - `caps`: a memory `system` root (no hostDir) and the `probe` capability,
- *    a record of host functions a real host might hand out;
+ *  - `caps`: a memory `system` root (no hostDir), the `probe` capability
+ *    (a Far object of host functions a real host might hand out) and
+ *    `probeRecord` (the same functions as a plain record);
  *  - `lifecycle: 'terminate'`: a `harness` capability with `ready()` (the
- *    guest holds what it needs) and `terminated` (a promise that settles
- *    once the host has terminated the realm);
+ *    guest holds what it needs) and `terminated()` (a promise that settles
+ *    once the host has terminated the realm: refused with REVOKED by the
+ *    gate, which is the signal);
  *  - `observer`: a second realm, spawned after the first attacked, whose
  *    own `attack` reports what it can see of the first;
  *  - `files`: more files next to `main.js` in the `app` root.
@@ -24,6 +26,7 @@
  * keep their backslashes, and never contain the text SES rejects in any
  * evaluated source (a dynamic-import call or HTML comment inside a string).
  */
+import type { Tier } from '@cathedral/runtime';
 
 export type Family =
   | 'constructor chains'
@@ -39,7 +42,36 @@ export type Family =
   | 'text codecs'
   | 'forgery and this'
   | 'cross-realm'
-  | 'revocation';
+  | 'revocation'
+  | 'node powers'
+  | 'boundary';
+
+/** Every family, in the order the suite lists them. */
+export const families: readonly Family[] = [
+  'constructor chains', 'evaluators', 'stack-trace hooks', 'proxies and getters', 'thenables', 'species',
+  'prototype pollution', 'missing globals', 'error messages', 'console', 'text codecs', 'forgery and this',
+  'cross-realm', 'revocation', 'node powers', 'boundary',
+];
+
+/**
+ * How a scenario runs at one tier when not exactly as written, and why; the
+ * suite shows the reason in the test's title, so nothing is skipped silently.
+ *  - `adapted`: it runs at this tier with other mechanics (`source`,
+ *    `observer`), or as written but judged as the runner says for this tier;
+ *  - `not applicable`: its mechanics cannot exist at this tier (the test is
+ *    listed as skipped, the reason in its title);
+ *  - `open`: the attack currently succeeds at this tier; the test is
+ *    `failing` (green while the finding is open, loud once it is fixed) and
+ *    `finding` names it, with where it comes from, in the suite's report.
+ *    `severity` says whether the guest gains something over the host (an
+ *    `escape`: host objects, host code run for the guest, guest code run in
+ *    the host, a forged host refusal) or the runtime breaks a promise it
+ *    makes without the guest gaining anything (a `weakness`).
+ */
+export type AtTier =
+  | { readonly kind: 'adapted'; readonly reason: string; readonly source?: string; readonly observer?: string }
+  | { readonly kind: 'not applicable'; readonly reason: string }
+  | { readonly kind: 'open'; readonly severity: 'escape' | 'weakness'; readonly finding: string };
 
 /** Files of the app root besides `main.js`: text files, nested records for directories. */
 export interface Files {
@@ -59,11 +91,18 @@ export interface Escape {
   readonly observer?: string;
   /** No console line of the scenario's realms may match this. */
   readonly forbidConsole?: RegExp;
+  /** The host's own stdout and stderr must receive nothing while the scenario runs (its routes are the only way out). */
+  readonly forbidHostOutput?: true;
   /**
-   * Set when the attack currently succeeds: names the finding in the suite's
-   * report. The runner marks the scenario `failing` so the suite stays green
-   * while the escape is open, and loud (a failing test that passes) once fixed.
+   * What the attack answers: a verdict string (the default), or `data` — the
+   * host must then receive only host-made plain data (frozen arrays and
+   * records, strings, numbers, bytes, capabilities) or a Cathedral error;
+   * every capability in the answer must refuse with REVOKED once the realm
+   * is terminated.
    */
+  readonly answers?: 'verdict' | 'data';
+  /** Tiers at which the scenario runs other than as written (see `AtTier`). */
+  readonly tiers?: { readonly [T in Tier]?: AtTier };
   /** The advisory (test/security/advisories/<name>.md) of the escape this scenario once found, now its permanent repro. */
   readonly advisory?: string;
 }
@@ -76,11 +115,12 @@ export const js = String.raw;
  *  - `held(what)`, `escaped(what)`, `verdict(findings, what)`;
  *  - `leaks(text)`: the text names a host location;
  *  - `mine(value)`: marks a guest-made object, so walks skip it;
- *  - `reach(value, label, echoes)`: walks own properties (never running getters),
- *    prototypes and constructors from a value and describes the first host
- *    thing found — a host path, an Error constructor with stack powers, or a
- *    mutable object shared through a prototype or constructor — or ''; text
- *    in `echoes` (the guest's own input, quoted back) does not count;
+ *  - `reach(value, label, echoes, flagMutable)`: walks own properties (never
+ *    running getters), prototypes and constructors from a value and describes
+ *    the first host thing found — a host path, an Error constructor with
+ *    stack powers, or (unless `flagMutable` is false) a mutable object shared
+ *    through a prototype or constructor — or ''; text in `echoes` (the
+ *    guest's own input, quoted back) does not count;
  *  - `evalVia(F, label)`: asks a constructor to make a function that looks
  *    for host globals; '' when it refuses or sees none;
  *  - `stackPowers(start, label)`: tries every Error constructor reachable
@@ -117,7 +157,7 @@ for (const name of ['Object', 'Function', 'Array', 'Boolean', 'Number', 'BigInt'
   'BigInt64Array', 'BigUint64Array', 'Error', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError',
   'URIError', 'AggregateError']) addKnown(globalThis[name]);
 addKnown(Object.getPrototypeOf(Uint8Array));
-const reach = (root, label, echoes = []) => {
+const reach = (root, label, echoes = [], flagMutable = true) => {
   const seen = new Set();
   const queue = [[root, label, false]];
   while (queue.length > 0 && seen.size < 3000) {
@@ -135,7 +175,7 @@ const reach = (root, label, echoes = []) => {
       if (typeof value === 'function' && value !== Error && Object.getOwnPropertyDescriptor(value, 'prepareStackTrace') !== undefined) {
         return path + ' is an Error constructor with stack powers (' + textOf(value.name) + ')';
       }
-      if (shared && !Object.isFrozen(value)) return path + ' is a mutable ' + typeof value + ' shared through a prototype or constructor';
+      if (flagMutable && shared && !Object.isFrozen(value)) return path + ' is a mutable ' + typeof value + ' shared through a prototype or constructor';
       keys = Reflect.ownKeys(value);
     } catch (e) { continue; }
     for (const key of keys) {

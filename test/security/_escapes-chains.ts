@@ -78,7 +78,8 @@ export const attack = async () => {
 export const attack = async () => {
   const findings = [];
   const refusals = [];
-  try { probe.fail(); findings.push('probe.fail did not throw'); } catch (e) { refusals.push(['probe.fail', e]); }
+  const failed = await settle(() => probe.fail());
+  if (failed.ok) findings.push('probe.fail did not fail'); else refusals.push(['probe.fail', failed.error]);
   const sys = await resolve('system://');
   for (const [label, op] of [['read of a missing file', () => sys.read('missing')], ['write of bad data', () => sys.write('scratch/x', 42)],
     ['mkdir of an existing dir', () => sys.mkdir('etc')], ['path escape', () => sys.read('../x')]]) {

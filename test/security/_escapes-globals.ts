@@ -37,7 +37,7 @@ const ALLOWED = [
   'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array',
   'BigUint64Array', 'Error', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError', 'URIError',
   'AggregateError', 'harden', 'resolve', 'E', 'Far', 'console', 'TextEncoder', 'TextDecoder', 'request', 'authority',
-  'probe',
+  'probe', 'probeRecord',
 ];
 
 export const missingGlobals: readonly Escape[] = [
@@ -165,6 +165,10 @@ export const attack = async () => {
     name: 'objects received from the host cannot be mutated',
     family: 'prototype pollution',
     caps: true,
+    tiers: {
+      worker: { kind: 'open', severity: 'weakness', finding: 'a listing is a mutable array at this tier: see "arrays returned by the host are frozen and carry no species hook"' },
+      process: { kind: 'open', severity: 'weakness', finding: 'a listing is a mutable array at this tier: see "arrays returned by the host are frozen and carry no species hook"' },
+    },
     source: guest(js`
 export const attack = async () => {
   const sys = await resolve('system://');

@@ -5,7 +5,19 @@
  * `then` gains nothing; node methods ignore `this`, refuse construction, and
  * a guest-made look-alike node gains no authority.
  */
-import { type Escape, guest, js } from './_escape-kit.js';
+import { type AtTier, type Escape, guest, js } from './_escape-kit.js';
+
+/** The same entry for both remote tiers. */
+const atRemote = (entry: AtTier) => ({ worker: entry, process: entry });
+
+/** Lists the guest gets at a remote tier are decoded by the adapter into fresh arrays it never hardens. */
+const UNHARDENED_LISTS: AtTier = {
+  kind: 'open',
+  severity: 'weakness',
+  finding: "codec.ts `decodeValue` returns `value.map(...)` for an array and never hardens it (records are hardened): a listing the " +
+    'guest receives is a mutable array of its own thread, where the compartment tier hands over a frozen one. The host holds its own copy, ' +
+    'so nothing reaches the host; fix: `harden(value.map(...))`',
+};
 
 export const thenables: readonly Escape[] = [
   {
@@ -162,6 +174,29 @@ export const attack = async () => {
   if (calls > 0) findings.push('the host ran ' + calls + ' byte hooks');
   return verdict(findings, 'the bytes were copied by their internal slots');
 };`),
+    tiers: atRemote({
+      kind: 'adapted',
+      reason: "the guest's own adapter encodes the bytes in the guest's thread (running the subclass's overrides there); the host receives " +
+        'a copy. Checked instead: the host wrote one reading the object gives, and the overrides met only guest values',
+      source: guest(js`
+export const attack = async () => {
+  const calls = [];
+  class Bytes extends Uint8Array {
+    static get [Symbol.species]() { calls.push(['species', [], this]); return Uint8Array; }
+    get length() { calls.push(['length', [], this]); return 1; }
+    subarray(...a) { calls.push(['subarray', a, this]); return super.subarray(...a); }
+    slice(...a) { calls.push(['slice', a, this]); return super.slice(...a); }
+    [Symbol.iterator]() { calls.push(['iterator', [], this]); return super[Symbol.iterator](); }
+  }
+  mine(Bytes); mine(Bytes.prototype);
+  const sys = await resolve('system://');
+  await sys.write('scratch/species.txt', mine(new Bytes([72, 105, 33])));
+  const text = await sys.readText('scratch/species.txt');
+  const findings = foreign(calls, 'a byte hook');
+  if (text !== 'Hi!' && text !== 'H') findings.push('the host wrote ' + JSON.stringify(text) + ', which no reading of the bytes gives');
+  return verdict(findings, 'the host wrote ' + JSON.stringify(text) + ' after ' + calls.length + ' hooks ran in the guest thread');
+};`),
+    }),
   },
   {
     name: 'arrays returned by the host are frozen and carry no species hook',
@@ -181,6 +216,7 @@ export const attack = async () => {
   if (where) findings.push(where);
   return verdict(findings, 'the listing is a frozen plain array');
 };`),
+    tiers: atRemote(UNHARDENED_LISTS),
   },
 ];
 
@@ -231,6 +267,13 @@ export const attack = async () => {
   if (where) findings.push(where);
   return verdict(findings, 'the fake stays the guest own object');
 };`),
+    tiers: atRemote({
+      kind: 'open',
+      severity: 'weakness',
+      finding: "a guest Far object sent to the host arrives as a CapTP presence, which has no own methods; the gate's `wrapRemotable` lists " +
+        'own methods only, so the echoed fake comes back with none ("target has no method readText"). No authority is gained, but a guest ' +
+        'object the host hands back is dead (and a guest function arrives as an object the host cannot call)',
+    }),
   },
   {
     name: 'node methods are frozen and cannot be replaced, deleted or redefined',
@@ -241,9 +284,11 @@ export const attack = async () => {
   const sys = await resolve('system://');
   const file = await resolve('system://etc/app.json');
   const findings = [];
+  const METHODS = ['resolve', 'list', 'stat', 'read', 'readText', 'write', 'mkdir', 'remove', 'rename'];
   for (const [label, node] of [['a dir node', sys], ['a file node', file]]) {
-    for (const key of Reflect.ownKeys(node)) {
-      const method = node[key];
+    for (const key of new Set([...Reflect.ownKeys(node), ...METHODS])) {
+      let method;
+      try { method = node[key]; } catch (e) { findings.push(label + '.' + textOf(key) + ' throws when read: ' + textOf(e && e.message).slice(0, 100)); continue; }
       if (typeof method !== 'function') continue;
       if (!Object.isFrozen(method)) findings.push(label + '.' + textOf(key) + ' is not frozen');
       try { node[key] = mine(() => 'guest'); } catch (e) {}
@@ -256,6 +301,13 @@ export const attack = async () => {
   if ((await file.readText()) !== '{"name":"probe"}') findings.push('the file node reads something else now');
   return verdict(findings, 'node methods are frozen');
 };`),
+    tiers: atRemote({
+      kind: 'open',
+      severity: 'weakness',
+      finding: "a node is an adapter Proxy (tiers/adapter.ts) whose `get` trap makes a fresh, unfrozen function at every read: `node.read !== node.read`, " +
+        "a method can be mutated (its own copy only), and reading `length`, `name` or `prototype` throws (the trap breaks the Proxy invariants of the " +
+        'frozen target). Nothing reaches the host; fix: a frozen record of methods made once per presence, or a `get` trap that defers to the target for its own keys',
+    }),
   },
   {
     name: 'a guest cannot throw a forged host refusal that the host takes for its own',

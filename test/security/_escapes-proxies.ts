@@ -4,7 +4,24 @@
  * data, or refused; no guest trap or hook runs twice (time of check, time of
  * use), and none is ever handed a host object.
  */
-import { type Escape, guest, js } from './_escape-kit.js';
+import { type AtTier, type Escape, guest, js } from './_escape-kit.js';
+
+/**
+ * At the worker and process tiers the host never holds a guest object: the
+ * guest's own adapter (tiers/adapter.ts, in the guest's thread) copies each
+ * argument before it travels, running the guest's traps and getters there.
+ * What must hold then is what the copy guarantees.
+ */
+const copiedByAdapter = (source: string): { worker: AtTier; process: AtTier } => {
+  const entry: AtTier = {
+    kind: 'adapted',
+    reason: "the guest's own adapter copies every argument in the guest's thread before it travels, running the guest's traps and " +
+      'getters there, once per property; the host only sees the copy. Checked instead: nothing is accepted that the copy does not allow, ' +
+      'hooks meet only guest values, no property is read twice for one call',
+    source,
+  };
+  return { worker: entry, process: entry };
+};
 
 export const proxiesAndGetters: readonly Escape[] = [
   {
@@ -28,6 +45,22 @@ export const attack = async () => {
   findings.push(...foreign(calls, 'path'));
   return verdict(findings, 'every Proxy path was refused without a trap');
 };`),
+    tiers: copiedByAdapter(guest(js`
+export const attack = async () => {
+  const calls = [];
+  const path = traps(mine({ toString: mine(() => 'etc/app.json') }), calls);
+  const callable = traps(mine(function etc() {}), calls);
+  const sys = await resolve('system://');
+  const findings = [];
+  for (const p of [path, callable]) {
+    const ops = [['read', () => sys.read(p)], ['readText', () => sys.readText(p)], ['write', () => sys.write(p, 'x')], ['list', () => sys.list(p)],
+      ['stat', () => sys.stat(p)], ['resolve', () => sys.resolve(p)], ['mkdir', () => sys.mkdir(p)], ['remove', () => sys.remove(p)],
+      ['rename from', () => sys.rename(p, 'scratch/x')], ['rename to', () => sys.rename('etc/app.json', p)], ['the realm resolve', () => resolve(p)]];
+    for (const [label, op] of ops) { const r = await settle(op); if (r.ok) findings.push(label + ' accepted a Proxy path'); }
+  }
+  findings.push(...foreign(calls, 'path'));
+  return verdict(findings, 'every Proxy path was refused; ' + calls.length + ' traps ran in the guest thread, with guest values');
+};`)),
   },
   {
     name: 'a Proxy as write data is refused without running any trap',
@@ -52,6 +85,24 @@ export const attack = async () => {
   findings.push(...foreign(calls, 'data'));
   return verdict(findings, 'Proxy data was refused without a trap');
 };`),
+    tiers: copiedByAdapter(guest(js`
+export const attack = async () => {
+  const calls = [];
+  const bytes = traps(mine(new Uint8Array([104, 105])), calls);
+  const fake = traps(mine(Object.create(Uint8Array.prototype)), calls);
+  const sys = await resolve('system://');
+  const file = await resolve('system://etc/app.json');
+  const before = await file.readText();
+  const findings = [];
+  for (const [label, op] of [['dir write', () => sys.write('scratch/p', bytes)], ['dir write of a fake view', () => sys.write('scratch/q', fake)],
+    ['file write', () => file.write(bytes)], ['file write of a fake view', () => file.write(fake)]]) {
+    const r = await settle(op);
+    if (r.ok) findings.push(label + ' accepted a Proxy');
+  }
+  if ((await file.readText()) !== before) findings.push('the file changed');
+  findings.push(...foreign(calls, 'data'));
+  return verdict(findings, 'Proxy data was refused; its traps ran in the guest thread, with guest values');
+};`)),
   },
   {
     name: 'a Proxy as options is read once per option and cannot flip the outcome',
@@ -61,9 +112,10 @@ export const attack = async () => {
 export const attack = async () => {
   const calls = [];
   let reads = 0;
+  const readsOf = new Map();
   const target = mine({ parents: true, recursive: true });
   const handler = mine({
-    getOwnPropertyDescriptor: mine((t, key) => { reads += 1; calls.push(['getOwnPropertyDescriptor', [t, key]]);
+    getOwnPropertyDescriptor: mine((t, key) => { reads += 1; readsOf.set(key, (readsOf.get(key) || 0) + 1); calls.push(['getOwnPropertyDescriptor', [t, key]]);
       return mine({ value: reads === 1, writable: true, enumerable: true, configurable: true }); }),
     get: mine((t, key, receiver) => { calls.push(['get', [t, key, receiver]]); return false; }),
     ownKeys: mine(t => { calls.push(['ownKeys', [t]]); return Reflect.ownKeys(t); }),
@@ -75,12 +127,35 @@ export const attack = async () => {
   const r = await settle(() => sys.write('scratch/deep/er/file.txt', 'x', options));
   const exists = await settle(() => sys.readText('scratch/deep/er/file.txt'));
   if (r.ok !== exists.ok) findings.push('the write said ' + (r.ok ? 'done' : 'refused') + ' but the file ' + (exists.ok ? 'exists' : 'does not exist'));
-  if (reads > 1) findings.push('the host read the option ' + reads + ' times');
+  for (const [key, n] of readsOf) if (n > 1) findings.push('the option ' + textOf(key) + ' was read ' + n + ' times');
   const others = calls.filter(c => c[0] !== 'getOwnPropertyDescriptor');
   if (others.length > 0) findings.push('the host ran the traps ' + others.map(c => c[0]).join(', '));
   findings.push(...foreign(calls, 'options'));
-  return verdict(findings, 'the option was read ' + reads + ' time(s); the write ' + (r.ok ? 'created the parents' : 'was refused'));
+  return verdict(findings, 'each option was read at most once; the write ' + (r.ok ? 'created the parents' : 'was refused'));
 };`),
+    tiers: copiedByAdapter(guest(js`
+export const attack = async () => {
+  const calls = [];
+  let reads = 0;
+  const readsOf = new Map();
+  const target = mine({ parents: true, recursive: true });
+  const handler = mine({
+    getOwnPropertyDescriptor: mine((t, key) => { reads += 1; readsOf.set(key, (readsOf.get(key) || 0) + 1); calls.push(['getOwnPropertyDescriptor', [t, key]]);
+      return mine({ value: reads === 1, writable: true, enumerable: true, configurable: true }); }),
+    get: mine((t, key, receiver) => { calls.push(['get', [t, key, receiver]]); return false; }),
+    ownKeys: mine(t => { calls.push(['ownKeys', [t]]); return Reflect.ownKeys(t); }),
+    has: mine((t, key) => { calls.push(['has', [t, key]]); return true; }),
+  });
+  const options = mine(new Proxy(target, handler));
+  const sys = await resolve('system://');
+  const findings = [];
+  const r = await settle(() => sys.write('scratch/deep/er/file.txt', 'x', options));
+  const exists = await settle(() => sys.readText('scratch/deep/er/file.txt'));
+  if (r.ok !== exists.ok) findings.push('the write said ' + (r.ok ? 'done' : 'refused') + ' but the file ' + (exists.ok ? 'exists' : 'does not exist'));
+  for (const [key, n] of readsOf) if (n > 1) findings.push('the option ' + textOf(key) + ' was read ' + n + ' times');
+  findings.push(...foreign(calls, 'options'));
+  return verdict(findings, 'each option was read at most once; the write ' + (r.ok ? 'created the parents' : 'was refused'));
+};`)),
   },
   {
     name: 'a getter on an options object that flips on the second read is never run',
@@ -102,6 +177,25 @@ export const attack = async () => {
   if (reads > 0) findings.push('the host ran an option getter ' + reads + ' times');
   return verdict(findings, 'options are own data properties or refused');
 };`),
+    tiers: copiedByAdapter(guest(js`
+export const attack = async () => {
+  let reads = 0;
+  const flipping = mine({ get parents() { reads += 1; return reads > 1; }, get recursive() { reads += 1; return reads > 1; } });
+  const sys = await resolve('system://');
+  await sys.mkdir('scratch/victim');
+  await sys.mkdir('scratch/victim/inside');
+  const findings = [];
+  const exists = async p => (await settle(() => sys.stat(p))).ok;
+  for (const [label, op, path, made] of [['write', () => sys.write('scratch/a/b/c.txt', 'x', flipping), 'scratch/a/b/c.txt', true],
+    ['mkdir', () => sys.mkdir('scratch/m/n', flipping), 'scratch/m/n', true], ['remove', () => sys.remove('scratch/victim', flipping), 'scratch/victim', false]]) {
+    const before = reads;
+    const r = await settle(op);
+    if (reads - before > 2) findings.push(label + ' read its two getters ' + (reads - before) + ' times');
+    if (r.ok && (await exists(path)) !== made) findings.push(label + ' said done but did not act');
+    if (!r.ok && (await exists(path)) === made) findings.push(label + ' was refused but acted');
+  }
+  return verdict(findings, 'each getter ran once per call, in the guest thread, and the host acted on that one reading');
+};`)),
   },
   {
     name: 'toString, valueOf and Symbol.toPrimitive on a path are never invoked',
@@ -201,5 +295,22 @@ export const attack = async () => {
   findings.push(...foreign(calls, 'request'));
   return verdict(findings, 'requests are read once as own data');
 };`),
+    tiers: copiedByAdapter(guest(js`
+export const attack = async () => {
+  const calls = [];
+  let getters = 0;
+  const viaProxy = traps(mine({ kind: 'fs.read', purpose: 'more' }), calls);
+  const viaGetters = mine({ get kind() { getters += 1; return 'fs.read'; }, get purpose() { getters += 1; return 'more'; } });
+  const findings = [];
+  for (const [label, req] of [['a Proxy', viaProxy], ['getters', viaGetters], ['a string', 'fs.read']]) {
+    const r = await settle(() => request(req));
+    if (r.ok) findings.push('a request made of ' + label + ' was granted');
+  }
+  if (getters > 2) findings.push('the two request getters ran ' + getters + ' times');
+  const repeated = calls.filter(c => c[0] === 'getOwnPropertyDescriptor').length;
+  if (repeated > 2) findings.push('the host read request fields ' + repeated + ' times');
+  findings.push(...foreign(calls, 'request'));
+  return verdict(findings, 'requests are read once as own data');
+};`)),
   },
 ];

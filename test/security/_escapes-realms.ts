@@ -4,7 +4,7 @@
  * module sources, the parser, process-wide hooks); and once a realm is
  * terminated, everything it held refuses with `REVOKED`.
  */
-import { type Escape, guest, js } from './_escape-kit.js';
+import { type AtTier, type Escape, guest, js } from './_escape-kit.js';
 
 const SAME_SOURCE = guest(js`
 export const attack = async () => {
@@ -142,6 +142,9 @@ export const attack = async () => {
 ];
 
 const REVOKED_ALL = js`
+// The host ends the realm, then settles the promise harness.terminated()
+// answered; the gate then refuses that promise (REVOKED), as good a signal.
+const terminated = () => settle(() => harness.terminated());
 const revokedAll = async ops => {
   const findings = [];
   for (const [label, op] of ops) {
@@ -152,23 +155,52 @@ const revokedAll = async ops => {
   return findings;
 };`;
 
+/** At a remote tier the guest cannot run after terminate: what is judged instead. */
+const STOPPED: AtTier = {
+  kind: 'adapted',
+  reason: 'the guest thread or process is stopped at terminate, so the part of the attack after it cannot run: ' +
+    'the runner requires its pending call to be refused with REVOKED and no effect to land after terminate',
+};
+
 const revocation = (name: string, body: string, extra: Partial<Escape> = {}): Escape => ({
   name,
   family: 'revocation',
   caps: true,
   lifecycle: 'terminate',
+  tiers: { worker: STOPPED, process: STOPPED },
   source: guest(`${REVOKED_ALL}\n${body}`),
   ...extra,
 });
 
 export const revocationEscapes: readonly Escape[] = [
+  revocation('writes racing terminate land before it or not at all', js`
+export const attack = async () => {
+  const sys = await resolve('system://');
+  let refused = 0;
+  const fire = i => { try { sys.write('scratch/race-' + i, 'x').catch(() => { refused += 1; }); } catch (e) { refused += 1; } };
+  for (let i = 0; i < 50; i += 1) fire(i);
+  harness.ready();
+  let i = 50;
+  const over = terminated().then(() => { i = Infinity; });
+  while (i < 3000) { fire(i); i += 1; await null; }
+  await over;
+  return held('fired writes around terminate; ' + refused + ' were refused; the runner compares the system root after terminate');
+};`),
+  {
+    name: 'a node the guest answers refuses with REVOKED once its realm is terminated',
+    family: 'revocation',
+    caps: true,
+    answers: 'data',
+    source: guest(js`
+export const attack = async () => ({ root: await resolve('system://'), file: await resolve('system://etc/app.json'), echo: probe.echo });`),
+  },
   revocation('a node obtained before terminate refuses every operation after it with REVOKED', js`
 export const attack = async () => {
   const sys = await resolve('system://');
   const file = await resolve('system://etc/app.json');
   const etc = await sys.resolve('etc');
   harness.ready();
-  await harness.terminated;
+  await terminated();
   return verdict(await revokedAll([
     ['sys.read', () => sys.read('etc/app.json')], ['sys.readText', () => sys.readText('etc/app.json')], ['sys.list', () => sys.list('')],
     ['sys.stat', () => sys.stat('etc')], ['sys.resolve', () => sys.resolve('etc')], ['sys.write', () => sys.write('scratch/after', 'x')],
@@ -181,7 +213,7 @@ export const attack = async () => {
   revocation('resolve after terminate refuses with REVOKED', js`
 export const attack = async () => {
   harness.ready();
-  await harness.terminated;
+  await terminated();
   return verdict(await revokedAll([['resolve system://', () => resolve('system://etc/app.json')], ['resolve app://', () => resolve('app://main.js')],
     ['resolve of an unknown name', () => resolve('nope://x')], ['resolve of a number', () => resolve(1)]]), 'resolve refused with REVOKED');
 };`),
@@ -189,7 +221,7 @@ export const attack = async () => {
 export const attack = async () => {
   const echo = probe.echo;
   harness.ready();
-  await harness.terminated;
+  await terminated();
   return verdict(await revokedAll([['probe.echo', () => echo('x')], ['probe.fail', () => probe.fail()], ['probe.table', () => probe.table()],
     ['probe.url', () => probe.url()], ['request', () => request(mine({ kind: 'fs.read', purpose: 'more' }))], ['harness.ready', () => harness.ready()]]),
     'capability functions refused with REVOKED');
@@ -200,7 +232,7 @@ export const attack = async () => {
   const sys = await resolve('system://');
   const pendingChild = sys.resolve('etc');
   harness.ready();
-  await harness.terminated;
+  await terminated();
   const ops = [];
   for (const [label, pending] of [['a pending resolve', pendingNode], ['a pending node resolve', pendingChild]]) {
     const r = await settle(() => pending);
@@ -211,7 +243,7 @@ export const attack = async () => {
   revocation('dynamic import after terminate loads nothing', js`
 export const attack = async () => {
   harness.ready();
-  await harness.terminated;
+  await terminated();
   const findings = [];
   const codes = [];
   for (const specifier of ['./other.js', 'system://lib/util.js', './data.json']) {
@@ -225,7 +257,7 @@ export const attack = async () => {
 export const attack = async () => {
   console.log('printed before terminate');
   harness.ready();
-  await harness.terminated;
+  await terminated();
   console.log('printed after terminate');
   console.error('printed after terminate, as an error');
   return held('printed after terminate; the host route decides');
@@ -240,7 +272,7 @@ export const attack = async () => {
   const store = table.get('store');
   const greet = table.get('greet');
   harness.ready();
-  await harness.terminated;
+  await terminated();
   findings.push(...await revokedAll([['a node from the Map', () => store.readText('secret')], ['a function from the Map', () => greet()]]));
   return verdict(findings, 'everything in the Map refused with REVOKED');
 };`, { advisory: '2026-11-29-host-instances-cross-raw' }),

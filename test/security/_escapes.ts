@@ -1,8 +1,10 @@
 /**
- * The realm escape suite, as data: every scenario, by family. Runners for
- * each tier (./escapes.test.ts for now) run all of them; the scenario shape
+ * The realm escape suite, as data: every scenario, by family. The suite
+ * runs all of them at each tier (./escapes.test.ts, ./escapes-worker.test.ts,
+ * ./escapes-process.test.ts, through ./_escape-suite.ts); the scenario shape
  * and the guest prelude are in ./_escape-kit.ts, the families in
- * ./_escapes-*.ts.
+ * ./_escapes-*.ts (the ones written for the remote tiers in
+ * ./_escapes-node-powers.ts and ./_escapes-boundary.ts).
  */
 import type { Escape, Family } from './_escape-kit.js';
 import { constructorChains } from './_escapes-chains.js';
@@ -13,6 +15,8 @@ import { missingGlobals, prototypePollution } from './_escapes-globals.js';
 import { forgery, species, thenables } from './_escapes-hooks.js';
 import { proxiesAndGetters } from './_escapes-proxies.js';
 import { crossRealm, revocationEscapes } from './_escapes-realms.js';
+import { boundary } from './_escapes-boundary.js';
+import { nodePowers } from './_escapes-node-powers.js';
 
 export type { Escape, Family } from './_escape-kit.js';
 
@@ -31,6 +35,8 @@ export const escapes: readonly Escape[] = [
   ...forgery,
   ...crossRealm,
   ...revocationEscapes,
+  ...nodePowers,
+  ...boundary,
 ];
 
 /** How many scenarios each family has. */
