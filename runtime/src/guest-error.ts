@@ -78,6 +78,26 @@ export const fromGuest = (
   error: unknown,
   context: { realm: string; operation: string; format: (value: unknown) => string },
 ): Error => {
+  // A thrown Proxy can trap anything, even `instanceof`: whatever throws
+  // while classifying makes the value an unprintable guest error.
+  try {
+    return classify(error, context);
+  } catch {
+    return new GuestError({
+      operation: context.operation,
+      realm: context.realm,
+      problem: 'the guest threw an unprintable value',
+      rule: 'guest errors reach the host as reports, never as guest objects',
+      guestName: 'thrown value',
+      guestMessage: '[unprintable]',
+    });
+  }
+};
+
+const classify = (
+  error: unknown,
+  context: { realm: string; operation: string; format: (value: unknown) => string },
+): Error => {
   if (error instanceof CathedralError) return error;
   if (typeof error === 'object' && error !== null) {
     const original = madeForGuest.get(error);

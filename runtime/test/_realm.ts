@@ -30,5 +30,7 @@ export const tiers = ['compartment', 'worker', 'process'] as const;
 
 /** Registers one test per tier, named `[tier] title`. */
 export const eachTier = (title: string, impl: (t: ExecutionContext, tier: Tier) => Promise<void>): void => {
-  for (const tier of tiers) test(`[${tier}] ${title}`, t => impl(t, tier));
+  // Remote-tier tests run one at a time: each spawn is a thread or process
+  // that takes a second or two of CPU, and this machine has two cores.
+  for (const tier of tiers) (tier === 'compartment' ? test : test.serial)(`[${tier}] ${title}`, t => impl(t, tier));
 };

@@ -25,6 +25,11 @@ export interface Adapters {
   incoming(answer: unknown): unknown;
 }
 
+const refusals = new WeakSet<object>();
+
+/** True for an error `refusalError` made: a refusal the host really sent. */
+export const isRefusal = (error: unknown): boolean => typeof error === 'object' && error !== null && refusals.has(error);
+
 /** A refusal as the error a guest catches: a plain Error with code and details as own data. */
 export const refusalError = (refusal: Refusal): Error => {
   const error = new Error(refusal.message);
@@ -35,6 +40,7 @@ export const refusalError = (refusal: Refusal): Error => {
   };
   for (const [key, value] of Object.entries(refusal.details)) props[key] = { value, enumerable: true };
   Object.defineProperties(error, props);
+  refusals.add(error);
   return harden(error);
 };
 

@@ -34,8 +34,8 @@ ensureLockdown();
 
 const { makeCapTP } = await import('@endo/captp');
 const { E, Far } = await import('@endo/far');
-const { isCathedralError } = await import('@cathedral/sdk');
-const { makeAdapters } = await import('./adapter.js');
+const { isRefusal, makeAdapters } = await import('./adapter.js');
+const { isGuestFacing } = await import('../guest-error.js');
 const { encodeRefusal } = await import('./codec.js');
 const { makeGuestRealm } = await import('./guest-realm.js');
 
@@ -77,30 +77,38 @@ interface Init {
   readonly authority: unknown;
 }
 
-/** A guest's thrown value as a refusal the host turns into a GuestError. */
+const ownString = (value: object, key: string): string | undefined => {
+  const desc = Object.getOwnPropertyDescriptor(value, key);
+  return desc !== undefined && 'value' in desc && typeof desc.value === 'string' ? desc.value : undefined;
+};
+
+/**
+ * A guest's thrown value, as the host will read it. Only a refusal the host
+ * really sent (and the guest let through) keeps its code; anything else the
+ * guest throws is a guest error, whatever it claims to be. Own data
+ * properties are read once, and any trap that throws makes it unprintable.
+ */
 const guestRefusal = (error: unknown) => {
-  if (isCathedralError(error)) {
-    const { code, message } = error;
-    const details = Object.fromEntries(
-      ['operation', 'target', 'realm', 'problem', 'rule', 'allow'].map(k => [k, typeof (error as unknown as Record<string, unknown>)[k] === 'string' ? ((error as unknown as Record<string, unknown>)[k] as string) : undefined]),
-    );
-    return encodeRefusal({ code, message, details });
-  }
-  let name = 'thrown value';
-  let message = '';
-  if (error instanceof Error) {
-    name = typeof error.name === 'string' ? error.name : 'Error';
-    message = typeof error.message === 'string' ? error.message : '';
-  } else {
-    try {
-      message = String(error);
-    } catch {
-      message = '[unprintable]';
+  try {
+    if (typeof error === 'object' && error !== null && (isRefusal(error) || isGuestFacing(error))) {
+      const code = ownString(error, 'code') ?? 'GUEST';
+      const details = Object.fromEntries(['operation', 'target', 'realm', 'problem', 'rule', 'allow'].map(k => [k, ownString(error, k)]));
+      return encodeRefusal({ code, message: ownString(error, 'message') ?? '', details });
     }
+    let name = 'thrown value';
+    let message: string;
+    if (typeof error === 'object' && error !== null && error instanceof Error) {
+      name = ownString(error, 'name') ?? (typeof error.name === 'string' ? error.name : 'Error');
+      message = ownString(error, 'message') ?? '';
+    } else {
+      message = typeof error === 'object' && error !== null ? Object.prototype.toString.call(error) : String(error);
+    }
+    const frame = /\(?([a-z][a-z0-9+.-]*:\/\/[^\s)]*?:\d+:\d+)\)?/.exec(stackOf(error).split('\n').slice(1).join('\n'));
+    const location = frame !== null && !frame[1]!.startsWith('file://') ? frame[1] : undefined;
+    return encodeRefusal({ code: 'GUEST', message, details: { guestName: name, guestMessage: message, location } });
+  } catch {
+    return encodeRefusal({ code: 'GUEST', message: '[unprintable]', details: { guestName: 'thrown value', guestMessage: '[unprintable]' } });
   }
-  const frame = /\(?([a-z][a-z0-9+.-]*:\/\/[^\s)]*?:\d+:\d+)\)?/.exec(stackOf(error).split('\n').slice(1).join('\n'));
-  const location = frame !== null && !frame[1]!.startsWith('file://') ? frame[1] : undefined;
-  return encodeRefusal({ code: 'GUEST', message, details: { guestName: name, guestMessage: message, location } });
 };
 
 const bootstrap = Far('GuestBootstrap', {

@@ -26,7 +26,9 @@ import { makeCapTP } from '@endo/captp';
 import { E } from '@endo/far';
 import { Far } from '@endo/pass-style';
 import type { ErrorCode } from '@cathedral/sdk';
-import { GuestError, RevokedError, makeError } from '@cathedral/sdk';
+import { ErrorCodes, GuestError, RevokedError, makeError } from '@cathedral/sdk';
+
+const isErrorCode = (code: string): code is ErrorCode => Object.prototype.hasOwnProperty.call(ErrorCodes, code);
 import { copyOut } from '../copy-out.js';
 import { makeConsoleSink } from '../console.js';
 import { makeBoundary } from './boundary.js';
@@ -39,7 +41,8 @@ import { type Refusal, refusalOf } from './codec.js';
 import { processClock, threadClock, watchCpu } from './cpu-clock.js';
 
 const guestMain = new URL('./guest-main.js', import.meta.url);
-const READY_MS = 30_000;
+// Generous: a guest's start (lockdown, the parser) can take seconds on a loaded machine.
+const READY_MS = 120_000;
 const POLL_MS = 1;
 /**
  * Old-space heap the guest runtime itself holds before a line of the guest
@@ -81,7 +84,8 @@ const fromRefusal = (refusal: Refusal, realm: string, operation: string): Error 
       guestMessage: d['guestMessage'] ?? '',
     });
   }
-  return makeError(refusal.code as ErrorCode, {
+  if (!isErrorCode(refusal.code)) return fromRefusal({ ...refusal, code: 'GUEST' }, realm, operation);
+  return makeError(refusal.code, {
     operation: d['operation'] ?? operation,
     target: d['target'],
     realm: d['realm'] ?? realm,
