@@ -1,16 +1,7 @@
 import test from 'ava';
 import type { DirNode, FileNode } from '@cathedral/sdk';
-import { isCathedralError } from '@cathedral/sdk';
 import { describeNode, memory, readOnly, revocable, subtree } from '../src/index.js';
-
-const codeOf = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-    return 'ok';
-  } catch (error) {
-    return isCathedralError(error) ? error.code : `foreign: ${String(error)}`;
-  }
-};
+import { codeOf } from './_code-of.js';
 
 test('readOnly - every mutation is refused with CeilingError naming the operation and route; reads pass', async t => {
   const inner = memory({ docs: { 'a.txt': 'A' } });

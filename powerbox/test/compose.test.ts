@@ -17,6 +17,7 @@ import {
   makeGlobView,
   newDir,
 } from './_model.js';
+import { codeOf } from './_code-of.js';
 
 // ---------------------------------------------------------------------------
 // Property: random stacks of 1-5 attenuations over a memory root, driven by
@@ -411,15 +412,6 @@ test('composed attenuations never allow what their least permissive layer forbid
 
 // ---------------------------------------------------------------------------
 // Bugs the property found, now fixed: their permanent repros.
-
-const codeOf = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-    return 'ok';
-  } catch (error) {
-    return isCathedralError(error) ? error.code : `foreign: ${String(error)}`;
-  }
-};
 
 test('subtree - remove("") is refused as on any root and never deletes the subtree from its parent', async t => {
   const root = memory({ a: { 'f.txt': 'x' } });

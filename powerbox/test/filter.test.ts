@@ -9,15 +9,7 @@ import { subtree } from '../src/attenuate/subtree.js';
 import { describeNode, innerOf } from '../src/lineage.js';
 import { filter } from '../src/attenuate/filter.js';
 import { fuzz } from './_fuzz.js';
-
-const _codeOf = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-    return 'ok';
-  } catch (error) {
-    return isCathedralError(error) ? error.code : `foreign: ${String(error)}`;
-  }
-};
+import { codeOf as _codeOf } from './_code-of.js';
 
 const _errorOf = async (p: Promise<unknown>) => {
   try {

@@ -1,15 +1,6 @@
 import test from 'ava';
-import { isCathedralError } from '@cathedral/sdk';
 import { memory } from '../src/index.js';
-
-const codeOf = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-    return 'ok';
-  } catch (error) {
-    return isCathedralError(error) ? error.code : `foreign: ${String(error)}`;
-  }
-};
+import { codeOf } from './_code-of.js';
 
 test('memory - a tree literal becomes directories and files', async t => {
   const root = memory({ etc: { 'app.json': '{"a":1}' }, 'bin.dat': new Uint8Array([1, 2, 3]) });

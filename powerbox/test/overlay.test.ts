@@ -8,15 +8,7 @@ import { attenuate } from '../src/attenuate/forward.js';
 import { readOnly } from '../src/attenuate/read-only.js';
 import { overlay } from '../src/attenuate/overlay.js';
 import { fuzz } from './_fuzz.js';
-
-const codeOf = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-    return 'ok';
-  } catch (error) {
-    return isCathedralError(error) ? error.code : `foreign: ${String(error)}`;
-  }
-};
+import { codeOf } from './_code-of.js';
 
 const errorOf = async (p: Promise<unknown>): Promise<{ code: string; message: string }> => {
   try {

@@ -8,15 +8,7 @@ import { subtree } from '../src/attenuate/subtree.js';
 import { describeNode } from '../src/lineage.js';
 import { filter } from '../src/attenuate/filter.js';
 import { quota } from '../src/attenuate/quota.js';
-
-const _codeOf = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-    return 'ok';
-  } catch (error) {
-    return isCathedralError(error) ? error.code : `foreign: ${String(error)}`;
-  }
-};
+import { codeOf as _codeOf } from './_code-of.js';
 
 const _bytes = (n: number) => new Uint8Array(n).fill(120);
 

@@ -8,6 +8,7 @@ import { filter } from '../src/attenuate/filter.js';
 import { quota } from '../src/attenuate/quota.js';
 import { describeNode } from '../src/lineage.js';
 import { type Provider, synthetic } from '../src/roots/synthetic.js';
+import { codeOf as _codeOf } from './_code-of.js';
 
 const _errorOf = async (p: Promise<unknown>) => {
   try {
@@ -17,15 +18,6 @@ const _errorOf = async (p: Promise<unknown>) => {
     throw error;
   }
   throw new Error('expected a refusal');
-};
-
-const _codeOf = async (p: Promise<unknown>): Promise<string> => {
-  try {
-    await p;
-    return 'ok';
-  } catch (error) {
-    return isCathedralError(error) ? error.code : `foreign: ${String(error)}`;
-  }
 };
 
 /** A `proc:`-like provider: one directory per fake process, with `cmdline` and `status` files. */
