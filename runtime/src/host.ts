@@ -63,7 +63,7 @@ export const createHost = async (options: HostOptions = {}): Promise<Host> => {
   };
 
   const spawnChild = async (spec: unknown, parent: RealmRecord): Promise<ChildHandle> => {
-    const { realm, record } = await spawnRealm(spec, { name: parent.name, ceiling: parent.ceiling, guest: true, tier: parent.tier, budget: parent.left() }, { record: parent, grantor: parent.name });
+    const { realm, record } = await spawnRealm(spec, { name: parent.name, ceiling: parent.ceiling, guest: true, tier: parent.tier, budget: parent.budget }, { record: parent, grantor: parent.name });
     return { record, exports: realm.exports };
   };
 

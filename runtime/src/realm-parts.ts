@@ -52,9 +52,6 @@ export const makeRealmParts = (spec: CheckedSpec, context: RealmContext, parent:
     ceiling: spec.ceiling,
     grantor: parent.grantor,
     budget: spec.budget,
-    // What a child may be given: at most this realm's own limits. Its usage
-    // is not yet charged to this realm (see docs/design-notes.md).
-    left: () => spec.budget,
     get state() {
       return state;
     },

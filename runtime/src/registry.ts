@@ -23,8 +23,6 @@ export interface RealmRecord {
   readonly state: RealmState;
   /** Its own budget, as checked at spawn. */
   readonly budget: Budget;
-  /** What it can give a child: never more than its own limits. */
-  left(): Budget;
   /** Binds a new root in the realm's table (a grant). */
   bind(name: string, node: DirNode): void;
   /** Ends the realm and, first, all its descendants. */

@@ -78,7 +78,7 @@ export interface Spawner {
   readonly guest: boolean;
   /** The tier when the spec names none: `process` for the host, the parent's own tier for a realm. */
   readonly tier: Tier;
-  /** What the spawner may still hand out: a child's budget is carved from it (undefined: unlimited, the host). */
+  /** The spawner's own budget: a child's never exceeds it (undefined: unlimited, the host). A child's usage is not yet charged to it. */
   readonly budget?: Budget | undefined;
 }
 

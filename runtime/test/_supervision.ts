@@ -6,7 +6,7 @@
  * which only sees hosts of this thread. Leak checks read Linux's `/proc`.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import type { ExecutionContext } from 'ava';
 import { memory } from '@cathedral/powerbox';
 import { isCathedralError } from '@cathedral/sdk';
@@ -51,9 +51,6 @@ export const watchingSupervision = async <T>(body: (watch: Supervision) => Promi
 /** The OS thread this code runs on (ava runs each test file in a worker thread). */
 const ownTid = (): number => Number(readlinkSync('/proc/thread-self').split('/').pop());
 
-/** The threads of this process. */
-export const threadCount = (): number => readdirSync('/proc/self/task').length;
-
 /**
  * The live child processes forked from this thread: `/proc/<pid>/task/<tid>/children`
  * lists the children a thread made, so other test files' realms do not count.
@@ -87,10 +84,9 @@ export const eventually = async (check: () => boolean, ms = 2_000): Promise<bool
 
 /** A snapshot to compare against after a realm ended. */
 export interface Before {
-  readonly threads: number;
   readonly children: readonly number[];
 }
-export const snapshot = (): Before => ({ threads: threadCount(), children: childPids() });
+export const snapshot = (): Before => ({ children: childPids() });
 
 export interface Identity {
   readonly tid?: number;
@@ -98,15 +94,16 @@ export interface Identity {
 }
 
 /**
- * Nothing of the realm is left: its own thread or process is gone. (Counts
- * of this process's threads and children are not asserted: ava runs other
- * test files in worker threads of this same process, whose realms come and
- * go meanwhile; the identity checks are exact.)
+ * Nothing of the realm is left: its own thread or process is gone, and no
+ * child of this thread remains that was not there before. (The process's
+ * thread count is not asserted: ava runs other test files in worker threads
+ * of this same process, whose realms come and go meanwhile.)
  */
 export const assertNothingLeft = async (t: ExecutionContext, before: Before, guest: Identity): Promise<void> => {
   if (guest.tid !== undefined) t.true(await eventually(() => !existsSync(`/proc/self/task/${guest.tid}`)), `the guest thread ${guest.tid} is gone`);
   if (guest.pid !== undefined) t.true(await eventually(() => !alive(`/proc/${guest.pid}/stat`)), `the guest process ${guest.pid} is gone`);
-  void before;
+  const extra = () => childPids().filter(pid => !before.children.includes(pid));
+  t.true(await eventually(() => extra().length === 0), `no child process remains (left: ${extra().join(', ')})`);
 };
 
 /** Spawns a fresh realm on `host` and calls it: the host still answers. */

@@ -177,13 +177,10 @@ harden(Object.values(byCode));
 /** Makes a fresh error of the class for `code`. */
 export const makeError = (code: ErrorCode, details: ErrorDetails): CathedralError => new byCode[code](details);
 
-const isErrorCode = (value: unknown): value is ErrorCode =>
+/** True for a code of the table. */
+export const isErrorCode = (value: unknown): value is ErrorCode =>
   typeof value === 'string' && Object.prototype.hasOwnProperty.call(ErrorCodes, value);
 
-/**
- * True when `value` is a Cathedral error (optionally of `code`), whatever
- * compartment, thread or process made it.
- */
 /** What every Cathedral error has, wherever it was made: a guest's copy has no methods. */
 export interface CathedralErrorLike {
   readonly code: ErrorCode;
@@ -197,6 +194,10 @@ export interface CathedralErrorLike {
   readonly cause?: unknown;
 }
 
+/**
+ * True when `value` is a Cathedral error (optionally of `code`), whatever
+ * compartment, thread or process made it.
+ */
 export const isCathedralError = (value: unknown, code?: ErrorCode): value is CathedralErrorLike => {
   if (typeof value !== 'object' || value === null) return false;
   const c: unknown = (value as { code?: unknown }).code;

@@ -18,7 +18,7 @@
 import '@cathedral/sdk/shims';
 import { readlinkSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { ensureLockdown, stackOf } from '@cathedral/sdk/lockdown';
+import { ensureLockdown } from '@cathedral/sdk/lockdown';
 import { type Channel, portChannel, processChannel } from './channel.js';
 
 const channel: Channel = parentPort === null ? processChannel(process) : portChannel(parentPort);
@@ -35,7 +35,7 @@ ensureLockdown();
 const { makeCapTP } = await import('@endo/captp');
 const { E, Far } = await import('@endo/far');
 const { isRefusal, makeAdapters } = await import('./adapter.js');
-const { isGuestFacing } = await import('../guest-error.js');
+const { guestLocation, isGuestFacing } = await import('../guest-error.js');
 const { encodeRefusal } = await import('./codec.js');
 const { makeGuestRealm } = await import('./guest-realm.js');
 
@@ -103,8 +103,7 @@ const guestRefusal = (error: unknown) => {
     } else {
       message = typeof error === 'object' && error !== null ? Object.prototype.toString.call(error) : String(error);
     }
-    const frame = /\(?([a-z][a-z0-9+.-]*:\/\/[^\s)]*?:\d+:\d+)\)?/.exec(stackOf(error).split('\n').slice(1).join('\n'));
-    const location = frame !== null && !frame[1]!.startsWith('file://') ? frame[1] : undefined;
+    const location = guestLocation(error);
     return encodeRefusal({ code: 'GUEST', message, details: { guestName: name, guestMessage: message, location } });
   } catch {
     return encodeRefusal({ code: 'GUEST', message: '[unprintable]', details: { guestName: 'thrown value', guestMessage: '[unprintable]' } });

@@ -25,10 +25,7 @@ import { Worker } from 'node:worker_threads';
 import { makeCapTP } from '@endo/captp';
 import { E } from '@endo/far';
 import { Far } from '@endo/pass-style';
-import type { ErrorCode } from '@cathedral/sdk';
-import { ErrorCodes, GuestError, RevokedError, makeError } from '@cathedral/sdk';
-
-const isErrorCode = (code: string): code is ErrorCode => Object.prototype.hasOwnProperty.call(ErrorCodes, code);
+import { GuestError, RevokedError, isErrorCode, makeError } from '@cathedral/sdk';
 import { copyOut } from '../copy-out.js';
 import { makeConsoleSink } from '../console.js';
 import { makeBoundary } from './boundary.js';
