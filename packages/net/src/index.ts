@@ -1,0 +1,2 @@
+import '@cathedral/sdk/shims';
+export {};
