@@ -1,2 +1,4 @@
 import '@cathedral/sdk/shims';
-export {};
+
+export * from './launcher.js';
+export * from './plan.js';

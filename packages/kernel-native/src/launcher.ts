@@ -1,0 +1,2 @@
+/** The launcher: see launcher.c. Filled in by its owner. */
+export {};

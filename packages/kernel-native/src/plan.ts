@@ -1,0 +1,2 @@
+/** The confinement plan derived from a realm's ceiling and budget. */
+export {};
