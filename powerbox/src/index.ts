@@ -11,6 +11,6 @@ export { describeNode } from './lineage.js';
 export { makeLedger, type Ledger, type LedgerEntry, type LedgerAction, type LedgerQuery } from './ledger.js';
 export { innerOf } from './lineage.js';
 export { filter, type FilterPredicate } from './attenuate/filter.js';
-export { quota, type Quota, type QuotaLimits, type QuotaUsage } from './attenuate/quota.js';
+export { quota, quotaAccount, type Quota, type QuotaAccount, type QuotaLimits, type QuotaUsage } from './attenuate/quota.js';
 export { synthetic, type Provider, type SyntheticOptions } from './roots/synthetic.js';
 export { overlay, type Overlay, type OverlayChange, type OverlayControl } from './attenuate/overlay.js';

@@ -7,7 +7,7 @@ import { revocable } from '../src/attenuate/revocable.js';
 import { subtree } from '../src/attenuate/subtree.js';
 import { describeNode } from '../src/lineage.js';
 import { filter } from '../src/attenuate/filter.js';
-import { quota } from '../src/attenuate/quota.js';
+import { quota, quotaAccount } from '../src/attenuate/quota.js';
 import { codeOf as _codeOf } from './_code-of.js';
 
 const _bytes = (n: number) => new Uint8Array(n).fill(120);
@@ -191,4 +191,24 @@ test('quota - composes with readOnly, revocable, subtree and filter in any order
   const outer = quota(quota(tree(), { bytes: 2 }).node, { bytes: 100 });
   t.is(await _codeOf(outer.node.write('x', 'xyz')), 'BUDGET_EXCEEDED');
   t.deepEqual(outer.usage(), { bytes: 0, entries: 0 });
+});
+
+test('quota - one account over two roots: their growth adds up and the sum is bounded', async t => {
+  const left = memory();
+  const right = memory({ 'old.txt': 'x'.repeat(20) });
+  const account = quotaAccount({ bytes: 50 });
+  const a = quota(left, account);
+  const b = quota(right, account);
+  await a.node.write('one.txt', _bytes(30));
+  t.deepEqual(account.usage(), { bytes: 30, entries: 1 });
+  // 30 of 50 spent through the other root: 25 more is refused, nothing written.
+  t.is(await _codeOf(b.node.write('two.txt', _bytes(25))), 'BUDGET_EXCEEDED');
+  t.is(await _codeOf(right.stat('two.txt')), 'NOT_FOUND');
+  await b.node.write('two.txt', _bytes(20));
+  t.deepEqual(b.usage(), { bytes: 50, entries: 2 });
+  // Removing through one root frees budget for the other.
+  await b.node.remove('old.txt');
+  await a.node.write('three.txt', _bytes(20));
+  t.deepEqual(account.usage(), { bytes: 50, entries: 2 });
+  t.deepEqual(account.limits, { bytes: 50, entries: Infinity });
 });

@@ -25,6 +25,7 @@ import { type Parent, type Realm, type RealmContext, makeCompartmentRealm } from
 import { makeRemoteRealm } from './tiers/remote-realm.js';
 import { type RealmInfo, type RealmRecord, makeRegistry } from './registry.js';
 import type { Decider } from './requests.js';
+import type { Meter } from './meter.js';
 import { type SpawnSpec, type Spawner, checkSpec } from './spec.js';
 
 export interface HostOptions {
@@ -56,15 +57,37 @@ export const createHost = async (options: HostOptions = {}): Promise<Host> => {
   const ledger = makeLedger();
   let count = 0;
 
+  /** Each realm's meter, for its children's spawns to charge. */
+  const meters = new WeakMap<RealmRecord, Meter>();
+
   const spawnRealm = async (spec: unknown, spawner: Spawner, parent: Parent) => {
     count += 1;
     const checked = checkSpec(spec, `realm-${count}`, spawner);
-    return checked.tier === 'compartment' ? makeCompartmentRealm(checked, context, parent) : makeRemoteRealm(checked, context, parent);
+    let made: Awaited<ReturnType<typeof makeCompartmentRealm>>;
+    try {
+      made = checked.tier === 'compartment' ? await makeCompartmentRealm(checked, context, parent) : await makeRemoteRealm(checked, context, parent);
+    } catch (error) {
+      checked.ended('the spawn failed');
+      throw error;
+    }
+    meters.set(made.record, checked.meter);
+    void made.realm.done.then(({ reason }) => checked.ended(reason));
+    return made;
   };
 
   const spawnChild = async (spec: unknown, parent: RealmRecord): Promise<ChildHandle> => {
-    const { realm, record } = await spawnRealm(spec, { name: parent.name, ceiling: parent.ceiling, guest: true, tier: parent.tier, budget: parent.budget }, { record: parent, grantor: parent.name });
-    return { record, exports: realm.exports };
+    const meter = meters.get(parent);
+    // The child is a live descendant of its parent and every ancestor until it ends.
+    meter?.charge('children', 1, { operation: 'spawn', target: 'budget.children' });
+    let made: Awaited<ReturnType<typeof spawnRealm>>;
+    try {
+      made = await spawnRealm(spec, { name: parent.name, ceiling: parent.ceiling, guest: true, tier: parent.tier, budget: parent.budget, meter }, { record: parent, grantor: parent.name });
+    } catch (error) {
+      meter?.release('children', 1);
+      throw error;
+    }
+    void made.realm.done.then(() => meter?.release('children', 1));
+    return { record: made.record, exports: made.realm.exports };
   };
 
   const context: RealmContext = {

@@ -6,9 +6,11 @@
  */
 import type { DirNode, EffectKind } from '@cathedral/sdk';
 import { BudgetExceededError, CeilingError, InvalidArgumentError, UnsupportedError, effectKinds, isEffectKind } from '@cathedral/sdk';
+import { quota, quotaAccount } from '@cathedral/powerbox';
 import { getInterfaceOf } from '@endo/pass-style';
 import type { ConsoleRoute } from './console.js';
 import { keptGlobals } from './compartment.js';
+import { type Meter, type MeteredKey, makeMeter } from './meter.js';
 import { checkRealmName, isRealmUri } from './uri.js';
 
 export type Tier = 'compartment' | 'worker' | 'process';
@@ -17,10 +19,42 @@ export interface Budget {
   readonly cpuMs?: number;
   readonly wallMs?: number;
   readonly heapMb?: number;
+  /** Net bytes the realm may add through all of its roots together. */
   readonly storageBytes?: number;
+  /** Live descendant realms. */
   readonly children?: number;
+  /** Open timers, streams and listeners of realm-bound capabilities. */
   readonly handles?: number;
+  /** Bytes sent and received through realm-bound network capabilities. */
+  readonly netBytes?: number;
 }
+
+/** What a realm-bound capability is made with: the realm it serves, its meter, its end. */
+export interface RealmBinding {
+  readonly realm: string;
+  readonly meter: Meter;
+  /** Calls back once when the realm ends (or its spawn fails), with the reason. */
+  onEnd(listener: (reason: string) => void): void;
+}
+
+/** A capability made anew for each realm it is given to (see `realmBound`). */
+export interface RealmBound<T> {
+  readonly [boundTag]: (binding: RealmBinding) => T;
+}
+declare const boundTag: unique symbol;
+const makers = new WeakMap<object, (binding: RealmBinding) => unknown>();
+
+/**
+ * A capability that needs to know its realm: `caps: { timers: realmBound(b => makeTimers(b)) }`.
+ * Spawn calls `make` once for the realm, with the realm's meter (to charge
+ * `handles`, `netBytes`) and an end hook (to close what it opened).
+ */
+export const realmBound = <T>(make: (binding: RealmBinding) => T): RealmBound<T> => {
+  if (typeof make !== 'function') throw bad('realmBound', 'realmBound takes a function (binding) => capability', 'a realm-bound capability is made per realm');
+  const marker = Object.freeze(Object.create(null) as object);
+  makers.set(marker, make);
+  return marker as RealmBound<T>;
+};
 
 export interface SpawnSpec {
   /** The main module, a URI in the realm's own table, e.g. `app://main.js`. */
@@ -55,6 +89,10 @@ export interface CheckedSpec {
   readonly console: ConsoleRoute | undefined;
   readonly authority: { readonly own: readonly string[] } | undefined;
   readonly budget: Budget;
+  /** The host's count of the realm's handles, netBytes, children and storage. */
+  readonly meter: Meter;
+  /** Runs the end hooks of the realm's realm-bound capabilities; the host calls it once the realm ended. */
+  readonly ended: (reason: string) => void;
 }
 
 /** Names the realm's own globals use; caps cannot take them. */
@@ -78,8 +116,10 @@ export interface Spawner {
   readonly guest: boolean;
   /** The tier when the spec names none: `process` for the host, the parent's own tier for a realm. */
   readonly tier: Tier;
-  /** The spawner's own budget: a child's never exceeds it (undefined: unlimited, the host). A child's usage is not yet charged to it. */
+  /** The spawner's own budget: a child's never exceeds what is left of it (undefined: unlimited, the host). */
   readonly budget?: Budget | undefined;
+  /** The spawner's meter, which its children's spending is charged to as well. */
+  readonly meter?: Meter | undefined;
 }
 
 /** Tiers from least to most isolated: a realm's children are never less isolated than itself. */
@@ -167,6 +207,39 @@ export const checkSpec = (spec: unknown, defaultName: string, spawner: Spawner):
   if (route !== undefined && (spawner.guest || typeof route !== 'function')) {
     throw bad('console', spawner.guest ? 'a realm cannot route its child\'s console' : 'console must be a function (realm, level, line) => void', 'console routes are set by the host');
   }
+  // Storage: one account over all the realm's roots (a child's writes reach
+  // its parent's roots through the parent's own quota nodes, so they count there too).
+  const storage = budget.storageBytes === undefined ? undefined : quotaAccount({ bytes: budget.storageBytes });
+  if (storage !== undefined) for (const [key, node] of roots) roots.set(key, quota(node, storage).node);
+  const limits: Partial<Record<MeteredKey, number>> = {};
+  for (const key of meteredKeys) if (budget[key] !== undefined) limits[key] = budget[key];
+  const meter = makeMeter(name, limits, spawner.meter, storage);
+  // Realm-bound capabilities, made for this realm now; their end hooks run when it ends.
+  const endHooks: Array<(reason: string) => void> = [];
+  let endedWith: string | undefined;
+  const binding: RealmBinding = Object.freeze({
+    realm: name,
+    meter,
+    onEnd: (listener: (reason: string) => void) => {
+      if (endedWith === undefined) endHooks.push(listener);
+      else listener(endedWith);
+    },
+  });
+  for (const [key, value] of caps) {
+    const make = typeof value === 'object' && value !== null ? makers.get(value) : undefined;
+    if (make !== undefined) caps.set(key, make(binding));
+  }
+  const ended = (reason: string) => {
+    if (endedWith !== undefined) return;
+    endedWith = reason;
+    for (const hook of endHooks.splice(0)) {
+      try {
+        hook(reason);
+      } catch {
+        // An end hook's failure must not keep the others from running.
+      }
+    }
+  };
   return {
     name,
     main,
@@ -177,28 +250,47 @@ export const checkSpec = (spec: unknown, defaultName: string, spawner: Spawner):
     console: route as ConsoleRoute | undefined,
     authority,
     budget,
+    meter,
+    ended,
   };
 };
 
+const meteredKeys = ['handles', 'netBytes', 'children'] as const;
+
 /**
- * A child's budget within its parent's: every limit the parent has, the
- * child has too, at most the parent's and that by default. (A child's usage
- * is not yet charged to its parent: see docs/design-notes.md.)
+ * A child's budget within what is left of its parent's: every limit the
+ * parent has, the child has too, at most what the parent has left and that
+ * by default. What the host meters (handles, netBytes, children, storage) is
+ * left as the parent's limit minus what it and its children spend now, and
+ * the child's spending is charged to the parent too. CPU, wall and heap are
+ * bounded per realm (at most the parent's own limit), not summed.
  */
 const carve = (spawner: Spawner, asked: Budget): Budget => {
   const parent = spawner.budget;
   if (parent === undefined) return asked;
   const out: Record<string, number> = { ...asked };
-  for (const key of ['cpuMs', 'wallMs', 'heapMb'] as const) {
-    const left = parent[key];
+  const leftOf = (key: keyof Budget): number | undefined => {
+    const limit = parent[key];
+    if (limit === undefined) return undefined;
+    const meter = spawner.meter;
+    if (meter === undefined) return limit;
+    if (key === 'storageBytes') return meter.storage === undefined ? limit : Math.max(0, limit - meter.storage.usage().bytes);
+    if (key === 'handles' || key === 'netBytes' || key === 'children') return Math.max(0, meter.remaining(key) ?? limit);
+    return limit;
+  };
+  for (const key of budgetKeys) {
+    const left = leftOf(key);
     if (left === undefined) continue;
+    // Grandchildren count against every ancestor's children budget through
+    // the meter; a child gets a limit of its own only when it asks for one.
+    if (key === 'children' && asked[key] === undefined) continue;
     const want = asked[key] ?? left;
     if (want > left) {
       throw new BudgetExceededError({
         operation: 'spawn',
         target: `budget.${key}`,
         realm: spawner.name,
-        problem: `the child asks for ${key} ${want}, but its parent has only ${left}`,
+        problem: `the child asks for ${key} ${want}, but its parent has only ${left} left`,
         rule: "a child never has more than its parent",
         allow: `ask for at most ${key} ${left}`,
       });
@@ -208,21 +300,23 @@ const carve = (spawner: Spawner, asked: Budget): Budget => {
   return out as Budget;
 };
 
+/** Budgets the host meters itself, at every tier. */
+const hostMetered = ['storageBytes', 'children', 'handles', 'netBytes'];
 /** Budgets each tier can enforce in this version; the rest are refused, never pretended. */
 const enforceable: Readonly<Record<Tier, readonly string[]>> = {
-  compartment: [],
-  worker: ['cpuMs', 'wallMs', 'heapMb'],
-  process: ['cpuMs', 'wallMs', 'heapMb'],
+  compartment: hostMetered,
+  worker: ['cpuMs', 'wallMs', 'heapMb', ...hostMetered],
+  process: ['cpuMs', 'wallMs', 'heapMb', ...hostMetered],
 };
 
-const budgetKeys = ['cpuMs', 'wallMs', 'heapMb', 'storageBytes', 'children', 'handles'];
+const budgetKeys = ['cpuMs', 'wallMs', 'heapMb', 'storageBytes', 'children', 'handles', 'netBytes'] as const;
 
 const checkBudget = (budget: unknown, tier: Tier): Budget => {
   if (budget === undefined) return {};
   if (!isRecord(budget)) throw bad('budget', 'the budget must be a record', 'budgets are { cpuMs, wallMs, heapMb, ... }');
   const out: Record<string, number> = {};
   for (const [key, value] of Object.entries(budget)) {
-    if (!budgetKeys.includes(key)) throw bad(`budget.${key}`, `unknown budget "${key}"`, `budgets are ${budgetKeys.join(', ')}`);
+    if (!(budgetKeys as readonly string[]).includes(key)) throw bad(`budget.${key}`, `unknown budget "${key}"`, `budgets are ${budgetKeys.join(', ')}`);
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
       throw bad(`budget.${key}`, `a budget is a positive number, got ${JSON.stringify(value)}`, 'budgets are positive numbers');
     }

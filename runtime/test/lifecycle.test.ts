@@ -115,7 +115,7 @@ test('spawn - a bad spec is a typed error naming the field', async t => {
     [{ tier: 'compartment', main: 'app://main.js', realms: { app }, caps: { console: 1 } }, 'INVALID_ARGUMENT', /console/],
     [{ tier: 'compartment', main: 'app://main.js', realms: { app }, ceiling: ['fs.everything'] }, 'INVALID_ARGUMENT', /fs\.everything/],
     [{ tier: 'compartment', main: 'app://main.js', realms: { app }, budget: { cpuMs: 10 } }, 'UNSUPPORTED', /cpuMs/],
-    [{ tier: 'worker', main: 'app://main.js', realms: { app }, budget: { storageBytes: 10 } }, 'UNSUPPORTED', /storageBytes/],
+    [{ tier: 'compartment', main: 'app://main.js', realms: { app }, budget: { heapMb: 10 } }, 'UNSUPPORTED', /heapMb/],
     [{ main: 'app://main.js', realms: { app }, budget: { cpuMs: -1 } }, 'INVALID_ARGUMENT', /positive number/],
     [{ tier: 'thread', main: 'app://main.js', realms: { app } }, 'INVALID_ARGUMENT', /unknown tier/],
   ];

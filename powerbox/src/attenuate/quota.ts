@@ -19,6 +19,11 @@
  * concurrently would let two writes to one file each credit the old size, so
  * racing writes could spend the same bytes twice.
  *
+ * One budget over several nodes: `quotaAccount(limits)` makes an account
+ * that any number of `quota(node, account)` calls share — their growth adds
+ * up in one `usage()`, and their mutations run one at a time together (a
+ * realm's `storageBytes` budget over all of its roots is one account).
+ *
  * What it deliberately does not count: changes made through other nodes over
  * the same store, and a rename that replaces a file (the Layer's `mutate`
  * hook is not given the target; not crediting it only over-counts).
@@ -40,6 +45,19 @@ export interface QuotaUsage {
   readonly bytes: number;
   readonly entries: number;
 }
+
+/** A budget shared by every node quota'd with it. Opaque but for `usage()` and `limits`. */
+export interface QuotaAccount {
+  readonly limits: QuotaUsage;
+  usage(): QuotaUsage;
+}
+
+interface AccountState {
+  readonly limit: QuotaUsage;
+  readonly used: { bytes: number; entries: number };
+  tail: Promise<unknown>;
+}
+const accounts = new WeakMap<QuotaAccount, AccountState>();
 
 export interface Quota<N extends Node> {
   readonly node: N;
@@ -69,12 +87,28 @@ const limitOf = (limits: QuotaLimits, budget: Budget): number => {
   return value;
 };
 
-export const quota = <N extends Node>(node: N, limits: QuotaLimits = {}): Quota<N> => {
+/** A budget that several `quota(node, account)` nodes draw on together. */
+const newState = (limits: QuotaLimits): AccountState => {
   if (typeof limits !== 'object' || limits === null) {
     throw new InvalidArgumentError({ operation: 'quota', problem: 'the limits must be an object', rule: 'quota(node, { bytes, entries })' });
   }
-  const limit: QuotaUsage = Object.freeze({ bytes: limitOf(limits, 'bytes'), entries: limitOf(limits, 'entries') });
-  const used = { bytes: 0, entries: 0 };
+  return {
+    limit: Object.freeze({ bytes: limitOf(limits, 'bytes'), entries: limitOf(limits, 'entries') }),
+    used: { bytes: 0, entries: 0 },
+    tail: Promise.resolve(),
+  };
+};
+
+export const quotaAccount = (limits: QuotaLimits = {}): QuotaAccount => {
+  const state = newState(limits);
+  const account: QuotaAccount = harden({ limits: state.limit, usage: (): QuotaUsage => harden({ bytes: state.used.bytes, entries: state.used.entries }) });
+  accounts.set(account, state);
+  return account;
+};
+
+export const quota = <N extends Node>(node: N, limits: QuotaLimits | QuotaAccount = {}): Quota<N> => {
+  const state = accounts.get(limits as QuotaAccount) ?? newState(limits as QuotaLimits);
+  const { limit, used } = state;
   const isFile = getInterfaceOf(node) === 'Alleged: File';
 
   const existing = async (path: Path): Promise<Stat | undefined> => {
@@ -145,10 +179,9 @@ export const quota = <N extends Node>(node: N, limits: QuotaLimits = {}): Quota<
     used.entries += growth.entries;
   };
 
-  let tail: Promise<unknown> = Promise.resolve();
   const oneAtATime = <R>(task: () => Promise<R>): Promise<R> => {
-    const result = tail.then(task);
-    tail = result.catch(() => undefined);
+    const result = state.tail.then(task);
+    state.tail = result.catch(() => undefined);
     return result;
   };
 
