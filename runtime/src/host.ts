@@ -13,7 +13,7 @@
  * the default report route. Roots and caps come from the caller.
  */
 import { randomBytes } from 'node:crypto';
-import type { EffectKind } from '@cathedral/sdk';
+import type { DirNode, EffectKind } from '@cathedral/sdk';
 import { effectKinds } from '@cathedral/sdk';
 import { ensureLockdown } from '@cathedral/sdk/lockdown';
 import { type Ledger, makeLedger } from '@cathedral/powerbox';
@@ -25,6 +25,7 @@ import { type Parent, type Realm, type RealmContext, makeCompartmentRealm } from
 import { makeRemoteRealm } from './tiers/remote-realm.js';
 import { type RealmInfo, type RealmRecord, makeRegistry } from './registry.js';
 import type { Decider } from './requests.js';
+import { type Lock, recordLock, verifyLock } from './lock.js';
 import type { Meter } from './meter.js';
 import { type SpawnSpec, type Spawner, checkSpec } from './spec.js';
 
@@ -45,6 +46,8 @@ export interface Host {
   readonly ledger: Pick<Ledger, 'query'>;
   /** How many parsed module sources are cached. */
   readonly cachedSources: number;
+  /** The digests of every file under these roots, for a later spawn's `lock`. */
+  lock(realms: Readonly<Record<string, DirNode>>): Promise<Lock>;
 }
 
 const hostSpawner: Spawner = Object.freeze({ name: 'host', ceiling: new Set<EffectKind>(effectKinds), guest: false, tier: 'process' });
@@ -63,6 +66,14 @@ export const createHost = async (options: HostOptions = {}): Promise<Host> => {
   const spawnRealm = async (spec: unknown, spawner: Spawner, parent: Parent) => {
     count += 1;
     const checked = checkSpec(spec, `realm-${count}`, spawner);
+    if (checked.lock !== undefined) {
+      try {
+        await verifyLock(Object.fromEntries(checked.roots), checked.lock, { realm: checked.name, operation: 'spawn' });
+      } catch (error) {
+        checked.ended('the spawn was refused');
+        throw error;
+      }
+    }
     let made: Awaited<ReturnType<typeof makeCompartmentRealm>>;
     try {
       made = checked.tier === 'compartment' ? await makeCompartmentRealm(checked, context, parent) : await makeRemoteRealm(checked, context, parent);
@@ -106,6 +117,7 @@ export const createHost = async (options: HostOptions = {}): Promise<Host> => {
     spawn: async (spec: SpawnSpec): Promise<Realm> => (await spawnRealm(spec, hostSpawner, { record: undefined, grantor: 'host' })).realm,
     ps: () => registry.list(),
     ledger: harden({ query: ledger.query }),
+    lock: (realms: Readonly<Record<string, DirNode>>) => recordLock(realms),
     get cachedSources() {
       return sources.size;
     },

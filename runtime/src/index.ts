@@ -7,3 +7,4 @@ export type { ConsoleLevel, ConsoleRoute } from './console.js';
 export type { RealmInfo, RealmState } from './registry.js';
 export { makeRuleDecider, type Decider, type Request, type Rule } from './requests.js';
 export { keptGlobals } from './compartment.js';
+export { recordLock, verifyLock, diffLock, checkLock, type Lock, type LockDiff, type LockOptions } from './lock.js';

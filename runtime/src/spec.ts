@@ -10,6 +10,7 @@ import { quota, quotaAccount } from '@cathedral/powerbox';
 import { getInterfaceOf } from '@endo/pass-style';
 import type { ConsoleRoute } from './console.js';
 import { keptGlobals } from './compartment.js';
+import { type Lock, checkLock } from './lock.js';
 import { type Meter, type MeteredKey, makeMeter } from './meter.js';
 import { checkRealmName, isRealmUri } from './uri.js';
 
@@ -77,6 +78,11 @@ export interface SpawnSpec {
    * `true` owns its `app` root; `{ own: ['app', 'user'] }` names the roots it owns.
    */
   readonly authority?: boolean | { readonly own?: readonly string[] };
+  /**
+   * The digests of the code and data the realm must be spawned with (from
+   * `host.lock(realms)`); a difference refuses the spawn with `LockMismatchError`.
+   */
+  readonly lock?: Lock;
 }
 
 export interface CheckedSpec {
@@ -91,6 +97,7 @@ export interface CheckedSpec {
   readonly budget: Budget;
   /** The host's count of the realm's handles, netBytes, children and storage. */
   readonly meter: Meter;
+  readonly lock: Lock | undefined;
   /** Runs the end hooks of the realm's realm-bound capabilities; the host calls it once the realm ended. */
   readonly ended: (reason: string) => void;
 }
@@ -251,6 +258,7 @@ export const checkSpec = (spec: unknown, defaultName: string, spawner: Spawner):
     authority,
     budget,
     meter,
+    lock: spec['lock'] === undefined ? undefined : checkLock(spec['lock'], { realm: name, operation: 'spawn' }),
     ended,
   };
 };

@@ -38,6 +38,7 @@ export const ErrorCodes = Object.freeze({
   GUEST: 'GuestError',
   IO: 'IoError',
   REFUSED: 'RefusedError',
+  LOCK_MISMATCH: 'LockMismatchError',
   MODULE_INVALID: 'ModuleInvalidError',
 } as const);
 
@@ -127,6 +128,7 @@ export class UnsupportedError extends define('UNSUPPORTED') {}
 export class LockdownError extends define('LOCKDOWN') {}
 export class IoError extends define('IO') {}
 export class RefusedError extends define('REFUSED') {}
+export class LockMismatchError extends define('LOCK_MISMATCH') {}
 export class ModuleInvalidError extends define('MODULE_INVALID') {}
 
 /** An error thrown by guest code, as the host receives it. */
@@ -167,6 +169,7 @@ const byCode: { readonly [C in ErrorCode]: new (d: ErrorDetails) => CathedralErr
   GUEST: GuestError,
   IO: IoError,
   REFUSED: RefusedError,
+  LOCK_MISMATCH: LockMismatchError,
   MODULE_INVALID: ModuleInvalidError,
 };
 

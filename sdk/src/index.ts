@@ -17,4 +17,4 @@ export { mutatingOperations } from './node.js';
 export * from './errors.js';
 export { E, Far } from '@endo/far';
 export { ensureLockdown, isLockedDown, lockdownOptions, stackOf } from './lockdown.js';
-export { effectKinds, isEffectKind, type EffectKind } from './effects.js';
+export { effectKinds, isEffectKind, declareEffects, declaredEffect, declaredEffects, type EffectKind } from './effects.js';

@@ -1,2 +1,10 @@
 import '@cathedral/sdk/shims';
-export {};
+export { makeClock, nodeTimers, type Clock, type ClockPowers, type HostTimers } from './clock.js';
+export { makeVirtualClock, type ClockControl, type VirtualClock, type VirtualClockOptions } from './virtual-clock.js';
+export { makeTimers, type Timers, type TimerSet, type TimersOptions } from './timers.js';
+export { makeHandleMeter, type HandleMeter, type HandleMeterOptions } from './handles.js';
+export { makeRandom, makeSeededRandom, MAX_RANDOM_BYTES, type Random, type RandomPowers } from './random.js';
+export { deterministic, type Deterministic, type DeterministicOptions } from './deterministic.js';
+export { makeRealmTime, realTime, timeGrants, type RealmTime, type RealmTimeOptions, type TimeGrant, type TimeSource } from './realm-time.js';
+export { MAX_DELAY_MS } from './checks.js';
+export { timeCaps, realmTimers, type TimeCaps } from './caps.js';
