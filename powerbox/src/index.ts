@@ -1,6 +1,6 @@
 import '@cathedral/sdk/shims';
 export { memory } from './roots/memory.js';
-export { hostDir } from './roots/host-dir.js';
+export { hostDir, useNativeOpener, type NativeResolver } from './roots/host-dir.js';
 export { makeStoreRoot, type Store } from './roots/store.js';
 export { checkPath, showPath, type CheckedPath } from './path.js';
 export { attenuate, attenuateAt, type Layer } from './attenuate/forward.js';

@@ -9,9 +9,11 @@ import { type DirNode, type ErrorCode, isCathedralError } from '@cathedral/sdk';
 import { hostDir } from '../src/index.js';
 // Internal, to run the same scenarios against the fallback used where /proc is missing.
 import { makeHostDir } from '../src/roots/host-dir.js';
-import { checkedPathOpener } from '../src/roots/host-dir-walk.js';
+import { checkedPathOpener, nativeOpener } from '../src/roots/host-dir-walk.js';
+import { FAST_READ_MAX, type NativeResolver, useNativeOpener } from '../src/roots/host-dir-native.js';
 import { fromHost } from '../src/roots/host-dir-errors.js';
 import { fuzz } from './_fuzz.js';
+import { _native, _nativeMissing } from './_native.js';
 
 const SECRET = 'TOP SECRET: outside the root';
 
@@ -19,7 +21,12 @@ type _Make = (path: string) => DirNode;
 const _openers: readonly (readonly [string, _Make])[] = [
   ['default opener', hostDir],
   ['checked-path opener', path => makeHostDir(path, checkedPathOpener)],
+  ...(_native === undefined ? [] : [['openat2 opener', ((native: typeof _native) => (path: string) => makeHostDir(path, nativeOpener(native)))(_native)] as const]),
 ];
+if (_nativeMissing !== undefined) {
+  if (process.env.CATHEDRAL_REQUIRE_KERNEL === '1') test('hostDir (openat2 opener) - is available', t => t.fail(_nativeMissing));
+  else test.skip(`hostDir (openat2 opener) - hostile paths and properties (skipped: ${_nativeMissing})`, () => undefined);
+}
 
 const _bases: string[] = [];
 const _servers: Server[] = [];
@@ -533,6 +540,8 @@ const _race = async (t: ExecutionContext, w: _World, swap: () => Promise<void>, 
     Array.from({ length: 4 }, async () => {
       for (let i = 0; i < 500; i += 1) {
         const outcome = await _attempt(read);
+        // A native read completes without turning the event loop: let the swapper's I/O progress.
+        await new Promise(resolve => setImmediate(resolve));
         if (outcome.ok) {
           if (outcome.value === SECRET) seen.leaked += 1;
           else seen.ok += 1;
@@ -554,8 +563,12 @@ const _race = async (t: ExecutionContext, w: _World, swap: () => Promise<void>, 
   t.true(swaps > 10);
 };
 
-test('hostDir - a directory swapped with a symlink to the outside mid-walk never yields outside content', async t => {
-  const w = await _world();
+// The checked-path opener's known swap-and-swap-back window is documented in host-dir.ts; these races run against the others.
+const _raceOpeners = _openers.filter(([name]) => name !== 'checked-path opener');
+
+for (const [opener, make] of _raceOpeners) {
+test(`hostDir${opener === 'default opener' ? '' : ` (${opener})`} - a directory swapped with a symlink to the outside mid-walk never yields outside content`, async t => {
+  const w = await _world(make);
   const d = join(w.root, 'd');
   const real = join(w.root, 'd-real');
   await fs.writeFile(join(d, 'secret.txt'), 'inside');
@@ -573,8 +586,8 @@ test('hostDir - a directory swapped with a symlink to the outside mid-walk never
   );
 });
 
-test('hostDir - a file swapped with a symlink to an outside file never yields outside content', async t => {
-  const w = await _world();
+test(`hostDir${opener === 'default opener' ? '' : ` (${opener})`} - a file swapped with a symlink to an outside file never yields outside content`, async t => {
+  const w = await _world(make);
   const f = join(w.root, 'f.txt');
   const real = join(w.root, 'f-real');
   await fs.writeFile(f, 'inside');
@@ -591,6 +604,7 @@ test('hostDir - a file swapped with a symlink to an outside file never yields ou
     () => w.node.readText('f.txt'),
   );
 });
+}
 
 test('hostDir - concurrent writes are atomic: every read sees one whole version', async t => {
   const { node, root } = await _world();
@@ -686,5 +700,59 @@ for (const [opener, make] of _openers) {
     );
     t.log(`refused ${refused}, succeeded ${succeeded}`, JSON.stringify(codes));
     t.true(refused > 0 && succeeded > 30);
+  });
+}
+
+// ---------------------------------------------------------------------------
+// The native opener (openat2 through @cathedral/kernel-native).
+
+if (_native !== undefined) {
+  const native = _native;
+  test('hostDir (openat2 opener) - a small plain file is read in one native call; every refusal comes from the JavaScript path', async t => {
+    const calls = { walks: 0, reads: 0, readsOk: 0 };
+    const counting: NativeResolver = Object.freeze({
+      ...native,
+      openat2: (dirfd: number, path: string, flags: number, resolve: number) => {
+        calls.walks += 1;
+        return native.openat2(dirfd, path, flags, resolve);
+      },
+      readBeneath: (dirfd: number, path: string, max: number) => {
+        calls.reads += 1;
+        const out = native.readBeneath(dirfd, path, max);
+        if (typeof out !== 'string') calls.readsOk += 1;
+        return out;
+      },
+    });
+    const w = await _world(path => makeHostDir(path, nativeOpener(counting)));
+    await fs.mkdir(join(w.root, 'n'));
+    await fs.writeFile(join(w.root, 'n', 'f.txt'), 'inside');
+    await fs.writeFile(join(w.root, 'big.bin'), new Uint8Array(FAST_READ_MAX + 1));
+    await fs.symlink(join(w.outside, 'secret.txt'), join(w.root, 'n', 'link'));
+    t.is(await w.node.readText('n/f.txt'), 'inside');
+    t.deepEqual(calls, { walks: 0, reads: 1, readsOk: 1 });
+    t.is((await w.node.read('big.bin')).length, FAST_READ_MAX + 1);
+    t.is(calls.readsOk, 1);
+    await t.throwsAsync(w.node.read('n/link'), { code: 'PATH_ESCAPE', message: /"link" is a symbolic link/ } as never);
+    t.deepEqual(await w.node.list('n'), [{ name: 'f.txt', kind: 'file' }]);
+    t.true(calls.walks >= 1);
+  });
+
+  // Serial: the registration is process-wide, and ava runs serial tests before the others.
+  test.serial('useNativeOpener - hostDirs made afterwards resolve with openat2; a bad resolver is refused; undefined restores the JavaScript walk', async t => {
+    t.throws(() => useNativeOpener({ openDir: () => 1 } as unknown as NativeResolver), { code: 'INVALID_ARGUMENT' } as never);
+    let used = 0;
+    const before = useNativeOpener({ ...native, readBeneath: (fd: number, p: string, m: number) => (used += 1, native.readBeneath(fd, p, m)) });
+    try {
+      const w = await _world(hostDir);
+      await fs.writeFile(join(w.root, 'a.txt'), 'a');
+      t.is(await w.node.readText('a.txt'), 'a');
+      t.is(used, 1);
+    } finally {
+      useNativeOpener(before);
+    }
+    const w = await _world(hostDir);
+    await fs.writeFile(join(w.root, 'a.txt'), 'a');
+    t.is(await w.node.readText('a.txt'), 'a');
+    t.is(used, 1);
   });
 }

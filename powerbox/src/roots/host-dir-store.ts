@@ -26,6 +26,7 @@ import {
   symlinkRefused,
 } from './host-dir-errors.js';
 import { ATTEMPTS, type Opener, type Place, type Root, lstatIfAny, openChild, sameFile, walk } from './host-dir-walk.js';
+import { readFast } from './host-dir-native.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
 // O_NONBLOCK: a FIFO swapped in after the lstat must not block the open.
@@ -212,6 +213,14 @@ export const makeHostDirStore = (root: Root, pick: () => Promise<Opener>): Store
     read: async path => {
       const target = guard('read', path, false);
       if (path.length === 0) throw notAFile('read', target);
+      const { native } = await pick().catch((error: unknown) => {
+        throw fromHost('read', target, error);
+      });
+      if (native !== undefined) {
+        // One native call for a small plain file; anything else takes the path below, which says why.
+        const bytes = readFast(native, root.hostPath, root.dev, root.ino, path);
+        if (bytes !== undefined) return bytes;
+      }
       const [parent, name] = splitLast('read', path);
       return inDir('read', target, parent, false, async (dir, opener) => {
         const handle = await openFile(opener, dir, name, 'read', target);

@@ -12,14 +12,17 @@
  *   component lstat-ed, opened `O_NOFOLLOW | O_DIRECTORY`, compared by
  *   dev/ino, and the whole chain re-checked (`recheck`) before results are
  *   returned and before anything is changed.
- * A native resolver (openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
- * packages/kernel-native) slots in as a third `Opener`.
+ * - `nativeOpener` (Linux, with @cathedral/kernel-native registered, see
+ *   host-dir-native.ts): names entries like `procFdOpener`, but a walk is one
+ *   openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) from the root's descriptor;
+ *   when the kernel refuses, the step-by-step walk runs and says why.
  *
  * This module does not read, write or list: host-dir.ts does.
  */
 import { type FileHandle, lstat, mkdir, open, stat } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
-import { constants } from 'node:fs';
+import { constants, fstat, fsync } from 'node:fs';
+import { type NativeResolver, nativeResolver, openDirBeneath, openRootFd } from './host-dir-native.js';
 import { changed, errnoOf, fromHost, notADir, notFound, rootGone, specialRefused, symlinkRefused } from './host-dir-errors.js';
 
 /** The host directory a `hostDir` is bound to, fixed at creation. */
@@ -38,9 +41,17 @@ interface Mark {
   readonly ino: bigint;
 }
 
+/** An open directory: a Node FileHandle, or a descriptor the native opener holds. */
+export interface DirHandle {
+  readonly fd: number;
+  close(): Promise<void>;
+  sync(): Promise<void>;
+  stat(options: { bigint: true }): Promise<BigIntStats>;
+}
+
 /** An open directory reached by a walk. The caller closes `handle`. */
 export interface Place {
-  readonly handle: FileHandle;
+  readonly handle: DirHandle;
   /** The host path the walk took; only `checkedPathOpener` names entries by it. */
   readonly hostPath: string;
   /** Every directory walked through, root first, this one last. */
@@ -49,7 +60,9 @@ export interface Place {
 
 /** How entries of an open directory are named on the host. */
 export interface Opener {
-  readonly kind: 'proc-fd' | 'checked-path';
+  readonly kind: 'proc-fd' | 'checked-path' | 'openat2';
+  /** The addon's resolver, for one-call walks and reads (the native opener only). */
+  readonly native?: NativeResolver;
   /** A host path naming `name` in `dir`; its last component is never followed by lstat/open(O_NOFOLLOW)/unlink/rename. */
   entry(dir: Place, name: string): string;
   /** A host path naming `dir` itself, for readdir. */
@@ -79,6 +92,32 @@ export const checkedPathOpener: Opener = Object.freeze({
     }
   },
 });
+
+/** The native opener over `native` (kernel-native's `hostDirResolver()`). */
+export const nativeOpener = (native: NativeResolver): Opener =>
+  Object.freeze({
+    kind: 'openat2' as const,
+    native,
+    entry: procFdOpener.entry,
+    self: procFdOpener.self,
+    recheck: procFdOpener.recheck,
+  });
+
+/** A descriptor opened by the addon, as a DirHandle; closing it twice closes it once. */
+const fdHandle = (native: NativeResolver, fd: number): DirHandle => {
+  let held = true;
+  return Object.freeze({
+    fd,
+    close: async () => {
+      if (held) {
+        held = false;
+        native.closeFd(fd);
+      }
+    },
+    sync: () => new Promise<void>((resolve, reject) => fsync(fd, error => (error ? reject(error) : resolve()))),
+    stat: () => new Promise<BigIntStats>((resolve, reject) => fstat(fd, { bigint: true }, (error, st) => (error ? reject(error) : resolve(st)))),
+  });
+};
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_NONBLOCK } = constants;
 
@@ -114,12 +153,14 @@ export const openRoot = async (root: Root, operation: string, target: string): P
   return { handle, hostPath: root.hostPath, trail: [{ name: '.', hostPath: root.hostPath, dev: root.dev, ino: root.ino }] };
 };
 
-/** Uses `/proc/self/fd` when it names open directories on this host. */
+/** Uses `/proc/self/fd` when it names open directories on this host, with openat2 when a native resolver is registered. */
 export const chooseOpener = async (root: Root): Promise<Opener> => {
   const place = await openRoot(root, 'hostDir', '');
   try {
     const seen = await stat(procFdOpener.self(place), { bigint: true });
-    return seen.dev === root.dev && seen.ino === root.ino ? procFdOpener : checkedPathOpener;
+    if (seen.dev !== root.dev || seen.ino !== root.ino) return checkedPathOpener;
+    const native = nativeResolver();
+    return native === undefined ? procFdOpener : nativeOpener(native);
   } catch {
     return checkedPathOpener;
   } finally {
@@ -182,6 +223,21 @@ export const openChild = async (
   return openChild(opener, dir, name, operation, target, create, attempt + 1);
 };
 
+/** The native walk: root and path in two calls; undefined when the kernel refuses (the JS walk then says why). */
+const walkNative = (root: Root, native: NativeResolver, segments: readonly string[]): Place | undefined => {
+  const rootFd = openRootFd(native, root.hostPath, root.dev, root.ino);
+  // Root moved, replaced, or no descriptor left: the JS walk's openRoot says which.
+  if (rootFd === undefined) return undefined;
+  const rootMark = { name: '.', hostPath: root.hostPath, dev: root.dev, ino: root.ino };
+  if (segments.length === 0) return { handle: fdHandle(native, rootFd), hostPath: root.hostPath, trail: [rootMark] };
+  const fd = openDirBeneath(native, rootFd, segments);
+  native.closeFd(rootFd);
+  if (fd === undefined) return undefined;
+  const hostPath = `${root.hostPath === '/' ? '' : root.hostPath}/${segments.join('/')}`;
+  // Only checkedPathOpener reads the trail; the native opener never re-checks (the kernel resolved the path).
+  return { handle: fdHandle(native, fd), hostPath, trail: [rootMark] };
+};
+
 /** Opens the directory at `segments` below the root; the caller closes it. */
 export const walk = async (
   root: Root,
@@ -191,6 +247,10 @@ export const walk = async (
   target: string,
   create = false,
 ): Promise<Place> => {
+  if (opener.native !== undefined) {
+    const place = walkNative(root, opener.native, segments);
+    if (place !== undefined) return place;
+  }
   let dir = await openRoot(root, operation, target);
   for (const name of segments) {
     let next: Place;

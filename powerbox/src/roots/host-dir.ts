@@ -28,9 +28,12 @@
  *   the chain re-checked before data is returned and before each change. A
  *   component swapped for a symlink after its check *and swapped back* before
  *   the re-check lets one operation act through the symlink, outside.
- * The native openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) resolver (a later
- * issue, packages/kernel-native) closes the second and narrows the first to a
- * single system call; it slots in as another `Opener`.
+ * - with the native opener (openat2 through @cathedral/kernel-native,
+ *   registered with `useNativeOpener`, see host-dir-native.ts): a walk is one
+ *   openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+ *   from the root's descriptor, so the kernel refuses `..`, symlinks and magic
+ *   links during the resolution itself; the moved-out-of-the-root window
+ *   above narrows to the one system call that follows the walk.
  *
  * Deliberately not done: following symlinks (even inside), exposing host
  * times, owners or modes, moving entries across roots, size quotas (an
@@ -89,3 +92,5 @@ export const makeHostDir = (path: string, opener?: Opener): DirNode => {
 
 /** A root over the host directory at `path` (resolved with realpath once, now). */
 export const hostDir = (path: string): DirNode => makeHostDir(path);
+
+export { useNativeOpener, type NativeResolver } from './host-dir-native.js';
