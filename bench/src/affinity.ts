@@ -21,6 +21,9 @@
  * as it reports it when ready; failing both, the busiest new thread or the
  * new child (`guestSince`).
  *
+ * Also the resident size of a guest process (`rssKiBOf`) and the CPU time of
+ * a guest's thread (`threadCpuNs`), for the memory and budget rows.
+ *
  * The only module of the bench that reads `/proc` or runs `taskset`.
  */
 import { execFileSync } from 'node:child_process';
@@ -232,4 +235,21 @@ export const waitGone = async (end: End | undefined, ms = 3000): Promise<void> =
   const deadline = Date.now() + ms;
   const alive = () => (end.kind === 'thread' ? threadIds().includes(end.tid) : childPids().includes(end.pid));
   while (alive() && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 2));
+};
+
+/** Resident set size of a process, KiB (`VmRSS` of `/proc/<pid>/status`), or undefined when it is gone. */
+export const rssKiBOf = (pid: number): number | undefined => {
+  const line = read(`/proc/${pid}/status`)?.split('\n').find(l => l.startsWith('VmRSS:'));
+  const kib = Number(line?.split(/\s+/)[1]);
+  return Number.isFinite(kib) ? kib : undefined;
+};
+
+/**
+ * CPU time of an end's main thread (a worker's thread, a process's main thread), ns,
+ * from `/proc/<pid>/task/<tid>/schedstat`; undefined once it is gone.
+ */
+export const threadCpuNs = (end: End): number | undefined => {
+  const tid = end.kind === 'thread' ? end.tid : end.pid;
+  const ns = Number(read(`/proc/${end.pid}/task/${tid}/schedstat`)?.split(' ')[0]);
+  return Number.isFinite(ns) ? ns : undefined;
 };

@@ -1,23 +1,30 @@
 /**
- * The benchmark runner: runs every benchmark in order and returns the rows,
- * plus the facts about the machine a reader needs to judge them.
+ * The benchmark runner: runs every benchmark in order (or only those with a
+ * row whose id starts with a given prefix) and returns the rows, plus the
+ * facts about the machine a reader needs to judge them.
  *
  * The caller must already be locked down (./run.ts does it; the test runner
  * does it for the smoke test): the benchmarks measure Cathedral as it runs
  * in a host, under SES.
  */
 import { availableParallelism, cpus } from 'node:os';
-import { createHost } from '@cathedral/runtime';
+import { type Host, createHost } from '@cathedral/runtime';
 import { makePlacement } from './affinity.js';
+import { benchBudget } from './budget.js';
+import { benchCalls } from './calls.js';
 import { benchLayeredRead } from './layers.js';
+import { benchLockdown } from './lockdown.js';
 import { benchMemory } from './memory.js';
 import { benchMint } from './mint.js';
+import { type Peer, type PeerName, loadPeers, peerNames } from './peers.js';
 import { type Profile, fullProfile, quickProfile } from './profile.js';
+import type { RemoteTier } from './raw-tier.js';
 import { benchRead } from './read.js';
 import type { Row } from './row.js';
 import { benchSpawn } from './spawn.js';
 import { benchTierCalls } from './tier-calls.js';
 import { benchTierSpawn } from './tier-spawn.js';
+import { benchWrite } from './write.js';
 
 export interface Machine {
   readonly cpus: number;
@@ -35,6 +42,8 @@ export interface BenchResult {
 
 export interface BenchOptions {
   readonly quick?: boolean;
+  /** Run only the benchmarks with a row whose id starts with one of these, and keep only those rows (default: all). */
+  readonly only?: readonly string[];
   /** Progress lines (default: none). */
   readonly log?: (line: string) => void;
 }
@@ -47,26 +56,95 @@ export const describeMachine = (): Machine =>
     platform: `${process.platform} ${process.arch}`,
   });
 
-export const runBench = async ({ quick = false, log = () => {} }: BenchOptions = {}): Promise<BenchResult> => {
-  const profile = quick ? quickProfile : fullProfile;
-  const rows: Row[] = [];
-  log('spawn latency…');
-  rows.push(await benchSpawn(profile.spawn));
-  log('memory per realm (child processes)…');
-  rows.push(...(await benchMemory(profile.memory)));
-  log('4 KiB reads…');
-  rows.push(...(await benchRead(profile.read)));
-  log('4 KiB read through readOnly(filter(overlay))…');
-  rows.push(await benchLayeredRead(profile.layers));
-  const host = await createHost({ console: () => {}, report: () => {} });
-  log('sturdy references: mint + lookup…');
-  rows.push(await benchMint(host, profile.mint));
+/** One benchmark: the ids of the rows it produces, and how to run it. */
+interface Section {
+  readonly label: string;
+  readonly ids: readonly string[];
+  readonly run: () => Promise<Row | readonly Row[]>;
+}
+
+const tierCallIds = (tier: RemoteTier, n: number): readonly string[] => [
+  `rt-${tier}-1cpu-raw`,
+  `rt-${tier}-1cpu-captp`,
+  `rt-${tier}-2cpu-raw`,
+  `rt-${tier}-2cpu-captp`,
+  `out-${tier}-1cpu-captp`,
+  `out-${tier}-2cpu-captp`,
+  `tput1-${tier}-captp`,
+  `tput1-${tier}-raw`,
+  `tput${n}-${tier}-captp1`,
+  `tput${n}-${tier}-captp`,
+  `tput${n}-${tier}-raw`,
+];
+
+/** Every row id, in table order, for a profile: what `--only` chooses from. */
+export const rowIds = (quick = false): readonly string[] => sections(quick ? quickProfile : fullProfile).flatMap(section => section.ids);
+
+const sections = (profile: Profile): readonly Section[] => {
+  let peers: Promise<Readonly<Record<PeerName, Peer>>> | undefined;
+  const getPeers = () => (peers ??= loadPeers());
+  let host: Promise<Host> | undefined;
+  const getHost = () => (host ??= createHost({ console: () => {}, report: () => {} }));
   const placement = makePlacement();
+  const list: Section[] = [
+    {
+      label: 'compartment tier spawn, vs SES, node:vm, isolated-vm, QuickJS',
+      ids: ['spawn', ...peerNames.filter(name => name !== 'ses').map(name => `spawn-vs-${name}`)],
+      run: async () => benchSpawn(profile.spawn, await getPeers()),
+    },
+    {
+      label: 'memory per realm (child processes)',
+      ids: ['memory-rss', 'memory-heap', 'memory-rss-vs-vm', 'memory-rss-vs-quickjs', 'memory-rss-vs-ivm', 'memory-rss-worker', 'memory-rss-worker-vs-ivm', 'memory-rss-process', 'memory-rss-process-vs-inprocess'],
+      run: () => benchMemory(profile.memory),
+    },
+    {
+      label: 'calls into and out of a compartment-tier realm, vs the in-thread peers',
+      ids: [...peerNames.map(name => `call-in-vs-${name}`), ...peerNames.map(name => `call-out-vs-${name}`)],
+      run: async () => benchCalls(profile.inThreadCalls, await getPeers()),
+    },
+    { label: '4 KiB reads', ids: ['read-hostdir', 'read-hostdir-held', 'read-hostdir-bare', 'read-memory'], run: () => benchRead(profile.read) },
+    { label: '4 KiB read through readOnly(filter(overlay))', ids: ['read-layered'], run: () => benchLayeredRead(profile.layers) },
+    { label: '4 KiB writes', ids: ['write-hostdir', 'write-hostdir-plain', 'write-memory', 'write-layered'], run: () => benchWrite(profile.write) },
+    { label: 'sturdy references: mint + lookup', ids: ['mint-lookup'], run: async () => benchMint(await getHost(), profile.mint) },
+  ];
   for (const tier of ['worker', 'process'] as const) {
-    log(`${tier} tier: spawn + first call…`);
-    rows.push(await benchTierSpawn(host, tier, profile.tierSpawn));
-    log(`${tier} tier: round trips and calls in flight…`);
-    rows.push(...(await benchTierCalls(host, tier, profile.calls, placement)));
+    list.push(
+      {
+        label: `${tier} tier: spawn + first call`,
+        ids: [`spawn-${tier}`, `spawn-${tier}-vs-ivm`, `spawn-${tier}-vs-inthread`],
+        run: async () => benchTierSpawn(await getHost(), tier, profile.tierSpawn, (await getPeers()).ivm),
+      },
+      {
+        label: `${tier} tier: round trips, calls out, calls in flight`,
+        ids: tierCallIds(tier, profile.calls.inFlight),
+        run: async () => benchTierCalls(await getHost(), tier, profile.calls, placement),
+      },
+      {
+        label: `${tier} tier: budget enforcement`,
+        ids: [`budget-cpu-${tier}`, `budget-cpu-wall-${tier}`, `budget-heap-${tier}`],
+        run: async () => benchBudget(await getHost(), tier, profile.budget),
+      },
+    );
+  }
+  list.push({ label: 'lockdown cost (fresh node processes)', ids: ['lockdown', 'lockdown-shims'], run: () => benchLockdown(profile.lockdown) });
+  return list;
+};
+
+export const runBench = async ({ quick = false, only = [], log = () => {} }: BenchOptions = {}): Promise<BenchResult> => {
+  const profile = quick ? quickProfile : fullProfile;
+  const wanted = (id: string) => only.length === 0 || only.some(prefix => id.startsWith(prefix));
+  const chosen = sections(profile).filter(section => section.ids.some(wanted));
+  if (chosen.length === 0) throw new Error(`bench: no row id starts with ${only.map(p => JSON.stringify(p)).join(' or ')}; ids: ${rowIds(quick).join(', ')}`);
+  const rows: Row[] = [];
+  for (const section of chosen) {
+    log(`${section.label}…`);
+    const began = Date.now();
+    const made = await section.run();
+    log(`  ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    const list = Array.isArray(made) ? (made as readonly Row[]) : [made as Row];
+    const ids = list.map(row => row.id);
+    if (ids.join() !== section.ids.join()) throw new Error(`bench: "${section.label}" made rows ${ids.join(', ')}, declared ${section.ids.join(', ')}`);
+    rows.push(...list.filter(row => wanted(row.id)));
   }
   return Object.freeze({
     profile: profile.name,

@@ -41,6 +41,7 @@ export const benchLayeredRead = async (profile: TimedProfile): Promise<Row> => {
     unit: 'µs',
     ours: summarize(result.ours),
     baseline: summarize(result.baseline),
+    peer: 'baseline: plain memory() read',
     target: { kind: 'ratio', max: 3 },
     note: "host readOnly(filter(overlay(memory(), memory({ f.bin })).node, ['**'])).read('f.bin') vs host memory({ f.bin }).read('f.bin')",
   });

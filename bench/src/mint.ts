@@ -64,6 +64,7 @@ export const benchMint = async (host: Host, profile: MintProfile): Promise<Row> 
       unit: 'ops/s',
       ours: summarize(result.ours),
       baseline: summarize(result.baseline),
+      peer: 'baseline: revocable() + Map',
       target: { kind: 'context' },
       note: `a compartment realm with authority: true mints its app://docs node ${n} times and looks each token up (one op = mint + lookup) vs host revocable(node) + Map.set, then Map.get, ${n} times`,
     });

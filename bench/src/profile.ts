@@ -17,6 +17,14 @@ export interface MemoryProfile {
   readonly rounds: number;
   /** Realms (or compartments) each child holds when it measures. */
   readonly realms: number;
+  /** isolated-vm isolates per child (each is a V8 heap). */
+  readonly isolates: number;
+  /** Worker- or process-tier realms, bare threads or processes per child. */
+  readonly heavy: number;
+  /** Discarded ones made before them (0 in quick: each costs seconds). */
+  readonly heavyWarmup: number;
+  /** Child processes per contender for those (fewer: each child spawns threads or processes). */
+  readonly heavyRounds: number;
 }
 
 /** Spawns of a worker or process: one per round, a thread or process each. */
@@ -35,6 +43,21 @@ export interface CallsProfile {
   readonly inFlight: number;
 }
 
+/** Budget enforcement: one realm (and one isolate) run to its end per round. */
+export interface BudgetProfile {
+  readonly rounds: number;
+  /** The CPU budget and isolated-vm timeout, ms. */
+  readonly cpuMs: number;
+  /** The heap budget and isolated-vm memoryLimit, MB. */
+  readonly heapMb: number;
+}
+
+/** Fresh node processes, one per contender per round. */
+export interface LockdownProfile {
+  readonly rounds: number;
+  readonly warmup: number;
+}
+
 /** `batch` is N, the mints and lookups of one round. */
 export type MintProfile = TimedProfile;
 
@@ -47,26 +70,39 @@ export interface Profile {
   readonly calls: CallsProfile;
   readonly layers: TimedProfile;
   readonly mint: MintProfile;
+  /** Calls into and out of a compartment-tier realm and the in-thread peers. */
+  readonly inThreadCalls: TimedProfile;
+  readonly write: TimedProfile;
+  readonly budget: BudgetProfile;
+  readonly lockdown: LockdownProfile;
 }
 
 export const fullProfile: Profile = Object.freeze({
   name: 'full',
   spawn: Object.freeze({ rounds: 41, warmup: 4, batch: 50 }),
   read: Object.freeze({ rounds: 41, warmup: 4, batch: 200 }),
-  memory: Object.freeze({ rounds: 5, realms: 1000 }),
+  memory: Object.freeze({ rounds: 5, realms: 1000, isolates: 100, heavy: 4, heavyWarmup: 1, heavyRounds: 3 }),
   tierSpawn: Object.freeze({ rounds: 11, warmup: 1 }),
   calls: Object.freeze({ rounds: 21, warmup: 2, batch: 100, flightBatch: 500, inFlight: 100 }),
   layers: Object.freeze({ rounds: 41, warmup: 4, batch: 200 }),
   mint: Object.freeze({ rounds: 21, warmup: 3, batch: 200 }),
+  inThreadCalls: Object.freeze({ rounds: 21, warmup: 3, batch: 1000 }),
+  write: Object.freeze({ rounds: 21, warmup: 2, batch: 20 }),
+  budget: Object.freeze({ rounds: 5, cpuMs: 200, heapMb: 64 }),
+  lockdown: Object.freeze({ rounds: 11, warmup: 1 }),
 });
 
 export const quickProfile: Profile = Object.freeze({
   name: 'quick',
   spawn: Object.freeze({ rounds: 5, warmup: 1, batch: 10 }),
   read: Object.freeze({ rounds: 5, warmup: 1, batch: 20 }),
-  memory: Object.freeze({ rounds: 1, realms: 500 }),
+  memory: Object.freeze({ rounds: 1, realms: 300, isolates: 20, heavy: 1, heavyWarmup: 0, heavyRounds: 1 }),
   tierSpawn: Object.freeze({ rounds: 1, warmup: 0 }),
   calls: Object.freeze({ rounds: 2, warmup: 1, batch: 10, flightBatch: 100, inFlight: 100 }),
   layers: Object.freeze({ rounds: 5, warmup: 1, batch: 20 }),
   mint: Object.freeze({ rounds: 3, warmup: 1, batch: 20 }),
+  inThreadCalls: Object.freeze({ rounds: 3, warmup: 1, batch: 50 }),
+  write: Object.freeze({ rounds: 3, warmup: 1, batch: 5 }),
+  budget: Object.freeze({ rounds: 1, cpuMs: 100, heapMb: 16 }),
+  lockdown: Object.freeze({ rounds: 1, warmup: 0 }),
 });

@@ -4,7 +4,8 @@
  * locks down (with Cathedral's lockdown options, so both sides pay the same
  * lockdown), sets up a stock `makeCapTP` on its channel to the parent
  * (`parentPort`, or the IPC channel when forked) whose bootstrap answers one
- * method, `ping(x) → x`, and says it is ready.
+ * method, `ping(x) → x`, and says it is ready. For the guest → host rows,
+ * `callOut(target, n)` makes n sequential `E(target).ping(i)` calls back.
  *
  * It also answers raw ping-pong on the same channel, with no CapTP: a
  * message `{ echo: n }` is sent back as it is. CapTP's own messages all have
@@ -53,9 +54,17 @@ lockdown({
 });
 
 // Endo's modules harden as they load, so they are imported after lockdown.
-const { makeCapTP, Far } = await import('@endo/captp');
+const { makeCapTP, Far, E } = await import('@endo/captp');
 
-const bootstrap = Far('RawGuest', { ping: (x: unknown) => x });
+const bootstrap = Far('RawGuest', {
+  ping: (x: unknown) => x,
+  /** Guest → host: n sequential `E(target).ping(i)`, as a guest calling a host capability. */
+  callOut: async (target: unknown, n: number) => {
+    let answered = 0;
+    for (let i = 0; i < n; i += 1) if ((await E(target as { ping: (x: number) => number }).ping!(i)) === i) answered += 1;
+    return answered;
+  },
+});
 const { dispatch } = makeCapTP('raw-guest', message => channel.send(message), bootstrap);
 
 channel.onMessage(message => {

@@ -10,7 +10,7 @@
  */
 import { fork } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
-import { E, makeCapTP } from '@endo/captp';
+import { E, Far, makeCapTP } from '@endo/captp';
 import type { End } from './affinity.js';
 
 export type RemoteTier = 'worker' | 'process';
@@ -22,6 +22,8 @@ export interface RawGuest {
   echo(n: number): Promise<unknown>;
   /** Stock CapTP: `E(bootstrap).ping(x)`. */
   ping(x: number): Promise<unknown>;
+  /** Stock CapTP the other way: the guest makes n sequential `E(hostFar).ping(i)`; resolves with how many answered right. */
+  callOut(n: number): Promise<unknown>;
   /** Ends the thread or process and resolves once it has gone. */
   stop(): Promise<void>;
 }
@@ -88,6 +90,7 @@ export const startRawGuest = async (tier: RemoteTier): Promise<RawGuest> => {
   });
   const end = await ready;
   const bootstrap = captp.getBootstrap();
+  const hostFar = Far('RawHost', { ping: (x: number) => x });
   return {
     end,
     echo: n =>
@@ -96,6 +99,7 @@ export const startRawGuest = async (tier: RemoteTier): Promise<RawGuest> => {
         transport.send({ echo: n });
       }),
     ping: x => E(bootstrap).ping!(x),
+    callOut: n => E(bootstrap).callOut!(hostFar, n),
     stop: async () => {
       captp.abort();
       await transport.stop();

@@ -64,6 +64,7 @@ interface Pair {
   readonly title: string;
   readonly ours: Read;
   readonly baseline: Read;
+  readonly peer: string;
   readonly target: Target;
   readonly note: string;
 }
@@ -84,6 +85,7 @@ const measurePair = async (profile: TimedProfile, expected: Uint8Array, pair: Pa
     unit: 'µs',
     ours: summarize(result.ours),
     baseline: summarize(result.baseline),
+    peer: pair.peer,
     target: pair.target,
     note: pair.note,
   });
@@ -107,6 +109,7 @@ export const benchRead = async (profile: TimedProfile): Promise<readonly Row[]> 
         title: '4 KiB read, hostDir, resolve per read',
         ours: onDisk.read,
         baseline: hostRead,
+        peer: 'baseline: fs.promises.readFile',
         target: { kind: 'ratio', max: 1.5 },
         note: "guest resolve('data://f.bin').then(f => f.read()) over hostDir vs host fs.promises.readFile",
       },
@@ -115,6 +118,7 @@ export const benchRead = async (profile: TimedProfile): Promise<readonly Row[]> 
         title: '4 KiB read, hostDir, held dir node',
         ours: onDisk.readHeld,
         baseline: hostRead,
+        peer: 'baseline: fs.promises.readFile',
         target: { kind: 'context' },
         note: "guest dir.read('f.bin') on a held hostDir node vs host fs.promises.readFile",
       },
@@ -123,6 +127,7 @@ export const benchRead = async (profile: TimedProfile): Promise<readonly Row[]> 
         title: '4 KiB read, hostDir from the host, no realm',
         ours: () => root.resolve('f.bin').then(f => (f as FileNode).read()),
         baseline: hostRead,
+        peer: 'baseline: fs.promises.readFile',
         target: { kind: 'context' },
         note: "host root.resolve('f.bin').then(f => f.read()) on the same hostDir node, no realm or gate, vs fs.promises.readFile",
       },
@@ -131,6 +136,7 @@ export const benchRead = async (profile: TimedProfile): Promise<readonly Row[]> 
         title: '4 KiB read, memory(), resolve per read',
         ours: inMemory.read,
         baseline: mapRead,
+        peer: 'baseline: Map.get + copy',
         target: { kind: 'context' },
         note: "guest resolve('data://f.bin').then(f => f.read()) over memory() vs host Map.get + copy",
       },

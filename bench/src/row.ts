@@ -8,6 +8,11 @@
  * better); an `absolute` target bounds our median itself (memory, where the
  * baseline is only a reference); `context` rows carry no target and never
  * fail.
+ *
+ * Every row names the other side (`peer`: a baseline of ours, or a peer
+ * runtime). Where the peer cannot do the thing measured at all (QuickJS has
+ * no worker tier, isolated-vm no process tier), the row has no baseline
+ * figure and says why in `missing`: no number is invented for it.
  */
 import type { Figure } from './stats.js';
 
@@ -28,9 +33,14 @@ export interface Row {
   readonly title: string;
   readonly unit: Unit;
   readonly ours: Figure;
-  readonly baseline: Figure;
-  /** ours.median / baseline.median. */
-  readonly ratio: number;
+  /** Who the other side is: `baseline: …` (ours without Cathedral) or `peer: …` (another runtime). */
+  readonly peer: string;
+  /** Absent when the peer cannot do the thing at all; `missing` says why. */
+  readonly baseline?: Figure;
+  /** Why there is no baseline figure. */
+  readonly missing?: string;
+  /** ours.median / baseline.median; absent with the baseline. */
+  readonly ratio?: number;
   readonly target: Target;
   /** Undefined for context rows. */
   readonly pass: boolean | undefined;
@@ -48,12 +58,13 @@ const assertNever = (x: never): never => {
   throw new TypeError(`unknown target ${JSON.stringify(x)}`);
 };
 
-const judge = (target: Target, ours: Figure, ratio: number): boolean | undefined => {
+const judge = (target: Target, ours: Figure, ratio: number | undefined): boolean | undefined => {
+  if (ratio === undefined && target.kind !== 'absolute' && target.kind !== 'context') return undefined;
   switch (target.kind) {
     case 'ratio':
-      return ratio <= target.max;
+      return (ratio as number) <= target.max;
     case 'ratio-min':
-      return ratio >= target.min;
+      return (ratio as number) >= target.min;
     case 'absolute':
       return ours.median <= target.max;
     case 'context':
@@ -64,8 +75,11 @@ const judge = (target: Target, ours: Figure, ratio: number): boolean | undefined
 };
 
 export const makeRow = (fields: Omit<Row, 'ratio' | 'pass'>): Row => {
-  const ratio = fields.ours.median / fields.baseline.median;
-  return Object.freeze({ ...fields, ratio, pass: judge(fields.target, fields.ours, ratio) });
+  if ((fields.baseline === undefined) === (fields.missing === undefined)) {
+    throw new TypeError(`row ${fields.id}: exactly one of a baseline figure and a reason it is missing`);
+  }
+  const ratio = fields.baseline === undefined ? undefined : fields.ours.median / fields.baseline.median;
+  return Object.freeze({ ...fields, ...(ratio === undefined ? {} : { ratio }), pass: judge(fields.target, fields.ours, ratio) });
 };
 
 export const describeTarget = (row: Row): string => {

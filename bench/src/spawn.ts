@@ -7,7 +7,11 @@
  * through the exports wrapper. The `memory()` root is built inside the timed
  * operation, as a caller writing the spawn literally would.
  * Baseline: a raw SES `new Compartment()` evaluating the same function and
- * calling it once: the floor any SES-based sandbox starts from.
+ * calling it once: the floor any SES-based sandbox starts from. Peers
+ * (./peers.ts), measured in the same rotating rounds: a `node:vm` context,
+ * an isolated-vm isolate + context, a QuickJS runtime + context, each
+ * evaluating and calling the same function. Peers are disposed of after each
+ * batch, outside the timed region, as ours are terminated.
  *
  * One host serves every spawn, so after the warm-up rounds the module's parse
  * is cached (what "warm" means here). Realms are terminated after each batch,
@@ -18,13 +22,14 @@ import type { Realm } from '@cathedral/runtime';
 import { createHost } from '@cathedral/runtime';
 import type { TimedProfile } from './profile.js';
 import { type Row, makeRow } from './row.js';
-import { interleave, summarize, timeBatch } from './stats.js';
+import { type Peer, type PeerName, peerLabel, peerNames } from './peers.js';
+import { rotate, summarize, timeBatch } from './stats.js';
 
 const MAIN = 'export const f = x => x + 1;';
 
 const quiet = (): void => {};
 
-export const benchSpawn = async (profile: TimedProfile): Promise<Row> => {
+export const benchSpawn = async (profile: TimedProfile, peers: Readonly<Record<PeerName, Peer>>): Promise<readonly Row[]> => {
   const host = await createHost({ console: quiet, report: quiet });
   const made: Realm[] = [];
 
@@ -39,33 +44,43 @@ export const benchSpawn = async (profile: TimedProfile): Promise<Row> => {
     made.push(realm);
   };
 
-  const baseline = (): void => {
-    const compartment = new Compartment();
-    const answer = (compartment.evaluate('(x => x + 1)') as (x: number) => number)(1);
-    if (answer !== 2) throw new Error(`spawn benchmark: the compartment answered ${String(answer)}, not 2`);
+  const peerBatch = (peer: Peer) => async (): Promise<number> => {
+    const disposers: Array<() => void> = [];
+    const perOp = await timeBatch(() => {
+      disposers.push(peer.spawnOnce());
+    }, profile.batch);
+    for (const dispose of disposers) dispose();
+    return perOp;
   };
 
-  const endBatch = async (): Promise<void> => {
-    await Promise.all(made.splice(0).map(realm => realm.terminate()));
-  };
-
-  const result = await interleave(
-    profile,
-    async () => {
+  const samples = await rotate(profile, {
+    ours: async () => {
       const perOp = await timeBatch(ours, profile.batch);
-      await endBatch();
+      await Promise.all(made.splice(0).map(realm => realm.terminate()));
       return perOp;
     },
-    () => timeBatch(baseline, profile.batch),
-  );
-
-  return makeRow({
-    id: 'spawn',
-    title: 'realm spawn + first call (warm cache)',
-    unit: 'µs',
-    ours: summarize(result.ours),
-    baseline: summarize(result.baseline),
-    target: { kind: 'ratio', max: 3 },
-    note: "host.spawn({ tier: 'compartment', app: memory(main.js) }) + exports.f(1) vs new Compartment() + evaluate('(x => x + 1)')(1)",
+    ses: peerBatch(peers.ses),
+    vm: peerBatch(peers.vm),
+    ivm: peerBatch(peers.ivm),
+    quickjs: peerBatch(peers.quickjs),
   });
+
+  const how: Record<PeerName, string> = {
+    ses: "new Compartment() + evaluate('(x => x + 1)')(1)",
+    vm: "vm.createContext() + runInContext('(x => x + 1)')(1)",
+    ivm: "new ivm.Isolate({ memoryLimit: 32 }) + createContextSync() + evalSync('(x => x + 1)', { reference: true }).applySync(1); dispose() outside the timing",
+    quickjs: "newRuntime() + newContext() + evalCode('(x => x + 1)') + callFunction(1); dispose() outside the timing",
+  };
+  return peerNames.map(name =>
+    makeRow({
+      id: name === 'ses' ? 'spawn' : `spawn-vs-${name}`,
+      title: `compartment tier: spawn + first call, vs ${peerLabel[name]}`,
+      unit: 'µs',
+      ours: summarize(samples.ours),
+      peer: `${name === 'ses' ? 'baseline' : 'peer'}: ${peerLabel[name]}`,
+      baseline: summarize(samples[name]),
+      target: name === 'ses' ? { kind: 'ratio', max: 3 } : { kind: 'context' },
+      note: `host.spawn({ tier: 'compartment', app: memory(main.js) }) + exports.f(1) (warm parse cache) vs ${how[name]}`,
+    }),
+  );
 };

@@ -18,15 +18,19 @@ const showFigure = (figure: Figure, unit: Unit): string =>
     ? `${digits(figure.median)} ${unit} (p10 ${digits(figure.p10)})`
     : `${digits(figure.median)} ${unit} (p90 ${digits(figure.p90)})`;
 
-const verdict = (row: Row): string => (row.pass === undefined ? 'context' : row.pass ? 'PASS' : 'FAIL');
+const verdict = (row: Row): string => {
+  if (row.pass !== undefined) return row.pass ? 'PASS' : 'FAIL';
+  return row.baseline === undefined ? 'no peer figure' : 'context';
+};
 
 export const renderTable = (rows: readonly Row[]): string => {
-  const header = ['benchmark', 'ours: median (tail)', 'baseline: median (tail)', 'ratio', 'target', 'result'];
+  const header = ['benchmark', 'ours: median (tail)', 'vs (baseline or peer)', 'its median (tail)', 'ratio', 'target', 'result'];
   const body = rows.map(row => [
     row.title,
     showFigure(row.ours, row.unit),
-    showFigure(row.baseline, row.unit),
-    `${digits(row.ratio)}×`,
+    row.peer,
+    row.baseline === undefined ? 'n/a (below)' : showFigure(row.baseline, row.unit),
+    row.ratio === undefined ? '—' : `${digits(row.ratio)}×`,
     describeTarget(row),
     verdict(row),
   ]);
@@ -35,3 +39,10 @@ export const renderTable = (rows: readonly Row[]): string => {
   const rule = `|${widths.map(w => '-'.repeat(w + 2)).join('|')}|`;
   return [line(header), rule, ...body.map(line)].join('\n');
 };
+
+/** One line per row without a peer figure: which row, and why the peer has none. */
+export const renderMissing = (rows: readonly Row[]): string =>
+  rows
+    .filter(row => row.missing !== undefined)
+    .map(row => `- ${row.id}: ${row.missing}`)
+    .join('\n');
