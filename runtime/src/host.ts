@@ -8,7 +8,8 @@
  * for the application, and for realms that hold an authority (one level
  * down, the same machinery).
  *
- * Its own ambient powers, all at this outermost edge: `node:crypto` for
+ * Its own ambient powers, all at this outermost edge: the kernel-native
+ * addon (hostDir's openat2 opener, the process tier's launcher), `node:crypto` for
  * sturdy-reference tokens, `Date.now` for ledger times, `process.stderr` as
  * the default report route. Roots and caps come from the caller.
  */
@@ -16,7 +17,8 @@ import { randomBytes } from 'node:crypto';
 import type { DirNode, EffectKind } from '@cathedral/sdk';
 import { effectKinds } from '@cathedral/sdk';
 import { ensureLockdown } from '@cathedral/sdk/lockdown';
-import { type Ledger, makeLedger } from '@cathedral/powerbox';
+import { type Ledger, makeLedger, useNativeOpener } from '@cathedral/powerbox';
+import { hostDirResolver } from '@cathedral/kernel-native';
 import type { ChildHandle } from './authority.js';
 import { type ConsoleRoute, defaultConsoleRoute } from './console.js';
 import { makeGuestKit } from './kit.js';
@@ -54,6 +56,10 @@ const hostSpawner: Spawner = Object.freeze({ name: 'host', ceiling: new Set<Effe
 
 export const createHost = async (options: HostOptions = {}): Promise<Host> => {
   ensureLockdown();
+  // hostDir resolves paths in the kernel (openat2, RESOLVE_BENEATH) where the
+  // native addon is built; otherwise its JavaScript walk stays in use.
+  const resolver = hostDirResolver();
+  if (resolver !== undefined) useNativeOpener(resolver);
   const kit = makeGuestKit();
   const sources: SourceCache = makeSourceCache();
   const registry = makeRegistry();
