@@ -33,22 +33,27 @@ const endowedNames = (args: readonly unknown[]): Set<string> => {
   return new Set(globals === undefined ? [] : Object.keys(globals));
 };
 
-/** Removes every global not kept and not endowed; returns what it removed. */
-export const pruneGlobals = (global: object, endowed: ReadonlySet<string>): string[] => {
-  const removed: string[] = [];
-  for (const key of Reflect.ownKeys(global)) {
-    if (typeof key === 'symbol') continue; // Symbol.unscopables, SES's own
-    if (keptGlobals.has(key) || endowed.has(key)) continue;
-    Reflect.deleteProperty(global, key);
-    removed.push(key);
-  }
-  return removed;
-};
+/**
+ * The names SES itself puts on every new compartment's global object, less
+ * the kept ones: learnt once, from a compartment made with no endowments.
+ * SES defines the same names on every global whatever the options (the
+ * universal and shared intrinsics, `globalThis`, `Compartment`, `eval`,
+ * `Function`) and only then assigns the endowments, so a new global holds
+ * exactly these, the kept names and the endowed ones; deleting these is
+ * what pruning every key would do, without listing a large global's keys
+ * on every spawn. A test pins that a realm's global holds nothing else.
+ */
+const addedBySes: readonly string[] = (() => {
+  const probe = new Compartment();
+  return Reflect.ownKeys(probe.globalThis).filter((key): key is string => typeof key === 'string' && !keptGlobals.has(key));
+})();
 
 /** A `Compartment` whose global object holds only kept and endowed names. */
 export const RealmCompartment: RealmCompartmentClass = class extends Compartment {
   constructor(...args: ConstructorParameters<typeof Compartment>) {
     super(...args);
-    pruneGlobals(this.globalThis, endowedNames(args));
+    const endowed = endowedNames(args);
+    const global = this.globalThis;
+    for (const key of addedBySes) if (!endowed.has(key)) Reflect.deleteProperty(global, key);
   }
 } as RealmCompartmentClass;

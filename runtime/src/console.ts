@@ -47,11 +47,15 @@ export const guestConsoleSource = `(sink) => {
       return '[unprintable]';
     }
   };
-  const level = (name) => (...args) => { sink(name, format(args)); };
-  const console = harden({
+  // Every object made here per realm is an arrow of this (frozen, shared)
+  // compartment or a record of them: an arrow's only reachable object is
+  // the frozen intrinsic Function.prototype, so freezing each one and the
+  // records is all harden would do, without its walk (a spawn's cost).
+  const level = (name) => Object.freeze((...args) => { sink(name, format(args)); });
+  const console = Object.freeze({
     log: level('log'), info: level('info'), warn: level('warn'), error: level('error'), debug: level('debug'),
   });
-  return harden({ console, format: (value) => format([value]) });
+  return Object.freeze({ console, format: Object.freeze((value) => format([value])) });
 }`;
 
 // Keep tabs and newlines; neutralise every other C0/C1 control and DEL, so

@@ -13,12 +13,15 @@
  * objects, functions, arrays and records; promises are followed. Other values
  * (bytes, primitives) pass as they are.
  *
+ * The host's own loading path (`call`) goes through the same checks without
+ * making a wrapper, so a root is wrapped only when the guest first gets it.
+ *
  * The gate does not decide what a realm may reach: the resolution table and
  * the powerbox do. It only makes what was reached revocable and accountable.
  */
 import { Far, getInterfaceOf } from '@endo/pass-style';
 import type { EffectKind } from '@cathedral/sdk';
-import { CathedralError, CeilingError, InvalidArgumentError, IoError, RevokedError, restate, stackOf } from '@cathedral/sdk';
+import { CathedralError, CeilingError, InvalidArgumentError, IoError, RevokedError, declareEffects, declaredEffect, declaredEffects, restate, stackOf } from '@cathedral/sdk';
 import { describeNode } from '@cathedral/powerbox';
 import { isGuestFacing, originalOf, toGuestFacing } from './guest-error.js';
 
@@ -41,8 +44,16 @@ export interface Wrapped {
 }
 
 export interface Gate {
+  /** Records a root bound to `uri` (e.g. `system://`), for refusals that explain their route; wraps nothing. */
+  bindRoot(node: unknown, uri: string): void;
   /** Wraps a root bound to `uri` (e.g. `system://`). */
   wrapRoot<T>(node: T, uri: string): T;
+  /**
+   * Calls `node[name](...args)` on the guest's behalf exactly as the wrapper
+   * of `node` at `uri` would (ceiling, revocation, refusals, the answer
+   * wrapped), without making the wrapper: the host's own loading path.
+   */
+  call(node: object, uri: string, name: string, args: unknown[]): unknown;
   /** Wraps any endowment (a Far object, a function, a record of them). */
   wrap<T>(value: T, label: string): T;
   /** Runs a host function on the guest's behalf with the gate's error handling. */
@@ -152,41 +163,46 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
     return result instanceof Promise ? result.then(value => wrapValue(value, uri, label)) : wrapValue(result, uri, label);
   };
 
-  const wrapRemotable = (target: object, uri: string | undefined, label: string): unknown => {
-    const iface = getInterfaceOf(target) ?? 'Alleged: Object';
+  /** Calls one method of a remotable for the guest: ceiling, revocation and refusals as the guest would meet them. */
+  const invoke = (target: object, iface: string, uri: string | undefined, name: string, method: (...a: unknown[]) => unknown, args: unknown[], label: string): unknown => {
     const isDir = iface === 'Alleged: Dir';
     const isNode = isDir || iface === 'Alleged: File';
-    const methods: Record<string, (...args: unknown[]) => unknown> = {};
-    const names = Reflect.ownKeys(target).filter(
-      (k): k is string => typeof k === 'string' && typeof (target as Record<string, unknown>)[k] === 'function',
-    );
-    for (const name of names) {
-      const method = (target as Record<string, (...args: unknown[]) => unknown>)[name] as (...a: unknown[]) => unknown;
-      const effect = isNode ? nodeEffect[name] : undefined;
-      methods[name] = (...args: unknown[]) => {
-        // Directory methods take a path first; file methods act on the file itself.
-        const where = isNode && uri !== undefined ? (isDir && name !== 'rename' ? joinUri(uri, args[0]) : uri) : undefined;
-        const checkCeiling = () => {
-          if (effect === undefined || ceiling.has(effect)) return;
+    // Nodes' methods have their effects here; any other capability's, as its maker declared them.
+    const effect = isNode ? nodeEffect[name] : declaredEffect(target, name);
+    // Directory methods take a path first; file methods act on the file itself.
+    const where = isNode && uri !== undefined ? (isDir && name !== 'rename' ? joinUri(uri, args[0]) : uri) : undefined;
+    const childUri = isNode && name === 'resolve' && uri !== undefined ? joinUri(uri, args[0]) : uri;
+    return deliver(args, input =>
+      guard(name, where, () => {
+        if (effect !== undefined && !ceiling.has(effect)) {
           throw new CeilingError({
             operation: name,
-            target: where,
+            // A capability's first string argument says what it was asked for (a peer, a URL).
+            target: where ?? (!isNode && typeof input[0] === 'string' ? input[0] : undefined),
             realm,
             problem: `the effect "${effect}" is outside the realm's ceiling`,
             rule: "a realm never exercises an effect outside its declared ceiling",
             allow: `add "${effect}" to the realm's ceiling when spawning it`,
           });
-        };
-        const childUri = isNode && name === 'resolve' && uri !== undefined ? joinUri(uri, args[0]) : uri;
-        return deliver(args, input =>
-          guard(name, where, () => {
-            checkCeiling();
-            return Reflect.apply(method, target, input);
-          }), childUri, label);
-      };
+        }
+        return Reflect.apply(method, target, input);
+      }), childUri, label);
+  };
+
+  const wrapRemotable = (target: object, uri: string | undefined, label: string): unknown => {
+    const iface = getInterfaceOf(target) ?? 'Alleged: Object';
+    const methods: Record<string, (...args: unknown[]) => unknown> = {};
+    for (const name of Reflect.ownKeys(target)) {
+      if (typeof name !== 'string') continue;
+      const method = (target as Record<string, unknown>)[name];
+      if (typeof method !== 'function') continue;
+      methods[name] = (...args: unknown[]) => invoke(target, iface, uri, name, method as (...a: unknown[]) => unknown, args, label);
     }
     const wrapper = Far(iface.replace(/^Alleged: /, ''), methods);
     originals.set(wrapper, { original: target, uri });
+    // Passed on (to a child realm, back to the host), the wrapper is checked as its target was.
+    const declared = declaredEffects(target);
+    if (declared !== undefined) declareEffects(wrapper, declared);
     return wrapper;
   };
 
@@ -254,14 +270,25 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
     return wrapped;
   };
 
+  // An arrow reaches nothing but the frozen Function.prototype: freezing it is all harden would do.
   const wrapFunction = (fn: (...args: unknown[]) => unknown, label: string) =>
-    harden((...args: unknown[]) => deliver(args, input => guard('call', label, () => Reflect.apply(fn, undefined, input)), undefined, label));
+    Object.freeze((...args: unknown[]) => deliver(args, input => guard('call', label, () => Reflect.apply(fn, undefined, input)), undefined, label));
+
+  const bindRoot = (node: unknown, uri: string): void => {
+    roots.set(uri.endsWith('://') ? uri.slice(0, -3) : uri, node as object);
+  };
 
   // Host-side only (never reaches a guest): frozen, not hardened, to keep spawns cheap.
   return Object.freeze({
+    bindRoot,
     wrapRoot: <T>(node: T, uri: string): T => {
-      roots.set(uri.replace(/:\/\/$/, ''), node as object);
+      bindRoot(node, uri);
       return wrapValue(node, uri, uri) as T;
+    },
+    call: (node: object, uri: string, name: string, args: unknown[]): unknown => {
+      const method: unknown = Object.prototype.hasOwnProperty.call(node, name) ? (node as Record<string, unknown>)[name] : undefined;
+      if (typeof method !== 'function') throw new TypeError(`the node has no method "${name}"`);
+      return invoke(node, getInterfaceOf(node) ?? 'Alleged: Object', uri, name, method as (...a: unknown[]) => unknown, args, uri);
     },
     unwrap: (value: unknown) => (typeof value === 'object' && value !== null ? originals.get(value) : undefined),
     wrap: <T>(value: T, label: string): T => wrapValue(value, undefined, label) as T,

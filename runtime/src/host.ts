@@ -31,7 +31,14 @@ import { type Lock, recordLock, verifyLock } from './lock.js';
 import type { Meter } from './meter.js';
 import { type SpawnSpec, type Spawner, checkSpec } from './spec.js';
 
-export interface HostOptions {
+export interface HostOptions<Net = undefined> {
+  /**
+   * The network this host may hand out, e.g. `makeNet()` of @cathedral/net:
+   * the application gives it explicitly, as any authority, and it becomes
+   * `host.net` (`caps: { net: host.net.forRealms(['api.example.com:443']) }`).
+   * Without it the host has no network to give.
+   */
+  readonly net?: Net;
   /** Where guests' console lines go (default: prefixed lines on stdout/stderr). */
   readonly console?: ConsoleRoute;
   /** Where host-side details of errors redacted for guests go (default: stderr). */
@@ -40,7 +47,9 @@ export interface HostOptions {
   readonly decide?: Decider;
 }
 
-export interface Host {
+export interface Host<Net = undefined> {
+  /** The network given to `createHost({ net })`, or undefined. */
+  readonly net: Net;
   spawn(spec: SpawnSpec): Promise<Realm>;
   /** Every running realm, children under their parents. */
   ps(): readonly RealmInfo[];
@@ -54,7 +63,7 @@ export interface Host {
 
 const hostSpawner: Spawner = Object.freeze({ name: 'host', ceiling: new Set<EffectKind>(effectKinds), guest: false, tier: 'process' });
 
-export const createHost = async (options: HostOptions = {}): Promise<Host> => {
+export const createHost = async <Net = undefined>(options: HostOptions<Net> = {}): Promise<Host<Net>> => {
   ensureLockdown();
   // hostDir resolves paths in the kernel (openat2, RESOLVE_BENEATH) where the
   // native addon is built; otherwise its JavaScript walk stays in use.
@@ -120,6 +129,7 @@ export const createHost = async (options: HostOptions = {}): Promise<Host> => {
   };
 
   return harden({
+    net: options.net as Net,
     spawn: async (spec: SpawnSpec): Promise<Realm> => (await spawnRealm(spec, hostSpawner, { record: undefined, grantor: 'host' })).realm,
     ps: () => registry.list(),
     ledger: harden({ query: ledger.query }),

@@ -10,30 +10,12 @@
  * any of them would exceed it. The refusal names the realm whose budget
  * refused, so a child learns that its parent ran out rather than itself.
  */
+import type { Meter, MeterCharge, MeteredKey } from '@cathedral/sdk';
 import { BudgetExceededError } from '@cathedral/sdk';
 import type { QuotaAccount } from '@cathedral/powerbox';
 
-export type MeteredKey = 'handles' | 'netBytes' | 'children';
+export type { Meter, MeterCharge, MeteredKey };
 
-export interface MeterCharge {
-  /** The operation that spends, e.g. `setTimeout` or `connect`. */
-  readonly operation: string;
-  readonly target?: string;
-}
-
-export interface Meter {
-  readonly realm: string;
-  /** Spends `amount` of `key` here and in every ancestor, or refuses, spending nothing. */
-  charge(key: MeteredKey, amount: number, why: MeterCharge): void;
-  /** Gives back what a closed handle or ended child had spent (netBytes are never given back). */
-  release(key: MeteredKey, amount: number): void;
-  /** What this realm and its descendants spend now. */
-  used(key: MeteredKey): number;
-  /** What is left before this realm or an ancestor refuses; undefined when nothing bounds it. */
-  remaining(key: MeteredKey): number | undefined;
-  /** The realm's storage account, when it has a `storageBytes` budget. */
-  readonly storage: QuotaAccount | undefined;
-}
 
 const units: Readonly<Record<MeteredKey, string>> = { handles: 'handles', netBytes: 'bytes', children: 'child realms' };
 

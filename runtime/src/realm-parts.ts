@@ -6,6 +6,12 @@
  *
  * Tiers differ only in where the guest's compartment runs and how these
  * reach it: directly (compartment tier) or over CapTP (worker, process).
+ *
+ * Roots are kept as bound and wrapped by the gate when first handed out
+ * (`root`, `roots`, the table), then the same wrapper every time: a node's
+ * Far wrapper is a large part of a spawn, and a realm that only loads its
+ * main module never needs one (`readModule` goes through the gate's checks
+ * without it).
  */
 import type { DirNode, Node } from '@cathedral/sdk';
 import { InvalidArgumentError } from '@cathedral/sdk';
@@ -20,7 +26,12 @@ import { type Table, makeTable } from './table.js';
 export interface RealmParts {
   readonly record: RealmRecord;
   readonly gate: Gate;
+  /** Every root, wrapped by the gate (made on first use, then the same wrappers). */
   readonly roots: ReadonlyMap<string, DirNode>;
+  /** One root, wrapped by the gate, made on first use. */
+  root(key: string): DirNode | undefined;
+  /** Reads a module's bytes through the gate, as the guest's own read would be checked, without making the root's wrapper. */
+  readModule(key: string, path: string, specifier: string): Promise<Uint8Array>;
   readonly table: Table;
   /** `resolve(uri)` as the guest calls it, guarded by the gate. */
   readonly resolve: (uri: string) => Promise<Node>;
@@ -35,7 +46,18 @@ export interface RealmParts {
 export const makeRealmParts = (spec: CheckedSpec, context: RealmContext, parent: Parent): RealmParts => {
   const { name } = spec;
   const gate = makeGate({ realm: name, ceiling: spec.ceiling, report: context.report, grantor: parent.grantor });
-  const roots = new Map([...spec.roots].map(([key, node]) => [key, gate.wrapRoot(node, `${key}://`)]));
+  // The bound roots as the spawner gave them; each is wrapped by the gate only
+  // when first handed out (a Far wrapper is most of a spawn's cost otherwise).
+  const bound = new Map<string, DirNode>();
+  const bind = (key: string, node: DirNode): void => {
+    bound.set(key, node);
+    gate.bindRoot(node, `${key}://`);
+  };
+  for (const [key, node] of spec.roots) bind(key, node);
+  const wrapped = (key: string): DirNode | undefined => {
+    const node = bound.get(key);
+    return node === undefined ? undefined : gate.wrapRoot(node, `${key}://`);
+  };
   let state: RealmState = 'running';
   let settle: (end: { reason: string }) => void = () => {};
   const done = new Promise<{ reason: string }>(resolve => {
@@ -56,7 +78,7 @@ export const makeRealmParts = (spec: CheckedSpec, context: RealmContext, parent:
       return state;
     },
     bind: (key, node) => {
-      if (roots.has(key)) {
+      if (bound.has(key)) {
         throw new InvalidArgumentError({
           operation: 'grant',
           target: `${key}://`,
@@ -65,7 +87,7 @@ export const makeRealmParts = (spec: CheckedSpec, context: RealmContext, parent:
           rule: 'a grant adds a name; it never replaces one',
         });
       }
-      roots.set(key, gate.wrapRoot(node, `${key}://`));
+      bind(key, node);
     },
     terminate: reason => {
       if (state === 'terminated') return;
@@ -81,7 +103,7 @@ export const makeRealmParts = (spec: CheckedSpec, context: RealmContext, parent:
   };
   context.registry.add(record);
   parent.record?.children.add(record);
-  const table = makeTable(name, roots);
+  const table = makeTable(name, { get: wrapped, keys: () => bound.keys() });
   const resolve = (uri: string): Promise<Node> =>
     gate.guard('resolve', typeof uri === 'string' ? uri : undefined, () => table.resolve(uri));
   const endowments: Record<string, unknown> = {
@@ -100,11 +122,20 @@ export const makeRealmParts = (spec: CheckedSpec, context: RealmContext, parent:
     endowments['authority'] = gate.wrap(authority, 'authority');
   }
   for (const [key, value] of spec.caps) endowments[key] = gate.wrap(value, key);
-  context.ledger.record({ action: 'spawn', by: parent.grantor, for: name, target: spec.main, detail: `tier ${spec.tier}; roots: ${[...roots.keys()].join(', ')}` });
+  context.ledger.record({ action: 'spawn', by: parent.grantor, for: name, target: spec.main, detail: `tier ${spec.tier}; roots: ${[...bound.keys()].join(', ')}` });
   return {
     record,
     gate,
-    roots,
+    get roots() {
+      return new Map([...bound.keys()].map(key => [key, wrapped(key)!]));
+    },
+    root: wrapped,
+    readModule: async (key, path, specifier) => {
+      const node = bound.get(key);
+      // An unbound name is refused by the table, with the names the realm has.
+      if (node === undefined) return table.root('import', key, specifier).read(path);
+      return (await gate.call(node, `${key}://`, 'read', [path])) as Uint8Array;
+    },
     table,
     resolve,
     endowments,

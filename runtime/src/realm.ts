@@ -5,12 +5,19 @@
  *
  * The realm's roots and caps reach the guest through its gate (./gate.ts);
  * `terminate()` revokes the gate, so everything the realm held refuses
- * further use. The host calls the main module's exports through wrappers
- * that harden what crosses and report guest errors with their location.
+ * further use. What the guest hands the host (exports, answers) goes
+ * through ./copy-out.ts: copies, followed promises, refusals, and host-side
+ * capabilities that refuse once the realm ended; guest errors carry their
+ * location.
+ *
+ * A spawn is kept cheap without sharing anything per-realm: roots are
+ * wrapped only when first handed out (./realm-parts.ts), the main module is
+ * read through the gate before the compartment links it, and a main module
+ * that imports nothing is linked synchronously (./modules/loader.ts).
  */
 import { E, Far } from '@endo/far';
 import type { Node } from '@cathedral/sdk';
-import { InvalidArgumentError, RevokedError } from '@cathedral/sdk';
+import { InvalidArgumentError } from '@cathedral/sdk';
 import { makeRealmParts } from './realm-parts.js';
 import type { Ledger } from '@cathedral/powerbox';
 import type { ChildHandle } from './authority.js';
@@ -19,8 +26,8 @@ import type { Decider } from './requests.js';
 import { type ConsoleRoute, makeConsoleSink } from './console.js';
 import { RealmCompartment } from './compartment.js';
 import { fromGuest } from './guest-error.js';
-import { copyOut } from './copy-out.js';
-import { makeModuleHooks } from './modules/loader.js';
+import { type CopyOut, makeCopyOut } from './copy-out.js';
+import { makeModuleLoader } from './modules/loader.js';
 import { makePackageLoader } from './modules/packages.js';
 import type { SourceCache } from './modules/source-cache.js';
 import type { CheckedSpec, Tier } from './spec.js';
@@ -91,41 +98,27 @@ export interface Parent {
   readonly grantor: string;
 }
 
-const wrapExports = (
-  namespace: Readonly<Record<string, unknown>>,
-  realm: string,
-  isLive: () => boolean,
-  format: (value: unknown) => string,
-  wrapArg: (value: unknown) => unknown,
-): Readonly<Record<string, unknown>> => {
+/**
+ * The host's view of the main module's exports: each copied out (./copy-out.ts),
+ * so an exported function becomes a host-side capability that refuses once the
+ * realm ended, and other values are host-made copies.
+ */
+const wrapExports = (namespace: Readonly<Record<string, unknown>>, copy: CopyOut): Readonly<Record<string, unknown>> => {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(namespace)) {
-    const value = namespace[key];
-    if (typeof value !== 'function') {
-      out[key] = harden(value);
-      continue;
-    }
-    out[key] = async (...args: unknown[]) => {
-      if (!isLive()) {
-        throw new RevokedError({
-          operation: `call "${key}"`,
-          realm,
-          problem: 'the realm was terminated',
-          rule: 'a terminated realm runs no more code',
-          allow: 'spawn the realm again',
-        });
-      }
-      try {
-        const result: unknown = await Reflect.apply(value, undefined, harden(args.map(wrapArg)));
-        return copyOut(result);
-      } catch (error) {
-        throw fromGuest(error, { realm, operation: `call "${key}"`, format });
-      }
-    };
-  }
-  // Host-facing: the host's own closures, frozen (guest values inside were hardened above).
+  // Own keys, not Object.keys: a namespace is a Proxy, and Object.keys asks it for every key's descriptor too.
+  for (const key of Reflect.ownKeys(namespace)) if (typeof key === 'string') out[key] = copy.value(namespace[key], key);
+  // Host-facing: the host's own closures and copies, frozen.
   return Object.freeze(out);
 };
+
+/** What enforces each limit at this tier: the same for every compartment realm. */
+const enforcement: Readonly<Record<string, string>> = Object.freeze({
+  names: 'resolution table + SES compartment',
+  ceiling: 'realm gate (every node operation)',
+  cpuMs: 'not enforceable at the compartment tier',
+  wallMs: 'not enforceable at the compartment tier',
+  heapMb: 'not enforceable at the compartment tier',
+});
 
 export const makeCompartmentRealm = async (
   spec: CheckedSpec,
@@ -133,39 +126,61 @@ export const makeCompartmentRealm = async (
   parent: Parent,
 ): Promise<{ realm: Realm; record: RealmRecord }> => {
   const { name } = spec;
-  const { record, gate, roots, table, resolve, endowments, done } = makeRealmParts(spec, context, parent);
+  const { record, gate, root, readModule, table, resolve, endowments, done } = makeRealmParts(spec, context, parent);
   const { console, format } = context.kit.makeConsole(makeConsoleSink(name, spec.console ?? context.route, gate.isLive));
   const base = { console, harden, TextEncoder: context.kit.TextEncoder, TextDecoder: context.kit.TextDecoder };
-  const globals: Record<string, unknown> = { ...base, resolve: harden(resolve), E, Far, ...endowments };
-  const packages = makePackageLoader({ realm: name, app: roots.get('app'), globals: base, Compartment: RealmCompartment });
+  // `resolve` is a host arrow: frozen, it reaches nothing but the frozen Function.prototype (harden's walk would find no more).
+  // Built by assignment: an object spread of these records costs more than the rest of this function.
+  const globals: Record<string, unknown> = {
+    console,
+    harden,
+    TextEncoder: context.kit.TextEncoder,
+    TextDecoder: context.kit.TextDecoder,
+    resolve: Object.freeze(resolve),
+    E,
+    Far,
+  };
+  for (const key of Object.keys(endowments)) globals[key] = endowments[key];
+  const packages = makePackageLoader({ realm: name, app: () => root('app'), globals: base, Compartment: RealmCompartment });
+  const loader = makeModuleLoader({ realm: name, table, sources: context.sources, packages, read: readModule });
+  const { resolveHook, importHook, importNowHook } = loader.hooks;
   const compartment = new RealmCompartment({
     __options__: true,
     name,
     globals,
     noAggregateLoadErrors: true,
-    ...makeModuleHooks({ realm: name, table, sources: context.sources, packages }),
+    resolveHook,
+    importHook,
+    importNowHook,
   } as never);
   let namespace: Record<string, unknown>;
   try {
-    ({ namespace } = (await compartment.import(spec.main)) as { namespace: Record<string, unknown> });
+    namespace = await loader.importMain(compartment, spec.main);
   } catch (error) {
     record.terminate('the main module failed to load');
     throw fromGuest(error, { realm: name, operation: `import ${JSON.stringify(spec.main)}`, format });
   }
-  const exports = wrapExports(namespace, name, gate.isLive, format, value => gate.wrap(value, 'argument'));
+  const copy: CopyOut = makeCopyOut({
+    realm: name,
+    isLive: gate.isLive,
+    format,
+    // A capability this realm answered earlier goes back as the guest's own value; anything else through the gate.
+    wrapArg: value => copy.originalOf(value) ?? gate.wrap(value, 'argument'),
+  });
+  let exports: Readonly<Record<string, unknown>>;
+  try {
+    exports = wrapExports(namespace, copy);
+  } catch (error) {
+    record.terminate('the main module exports a value that cannot cross');
+    throw error;
+  }
   const realm: Realm = Object.freeze({
     name,
     tier: 'compartment' as const,
     exports,
     call: callExport(name, exports),
     done,
-    enforcement: Object.freeze({
-      names: 'resolution table + SES compartment',
-      ceiling: 'realm gate (every node operation)',
-      cpuMs: 'not enforceable at the compartment tier',
-      wallMs: 'not enforceable at the compartment tier',
-      heapMb: 'not enforceable at the compartment tier',
-    }),
+    enforcement,
     terminate: async () => {
       record.terminate('terminated');
     },

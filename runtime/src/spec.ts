@@ -4,8 +4,8 @@
  * Everything a caller passes is checked here, before any realm exists, so a
  * bad spec is a typed error naming the field and never a half-made realm.
  */
-import type { DirNode, EffectKind } from '@cathedral/sdk';
-import { BudgetExceededError, CeilingError, InvalidArgumentError, UnsupportedError, effectKinds, isEffectKind } from '@cathedral/sdk';
+import type { DirNode, EffectKind, RealmBinding } from '@cathedral/sdk';
+import { BudgetExceededError, CeilingError, InvalidArgumentError, UnsupportedError, effectKinds, isEffectKind, realmBoundMaker } from '@cathedral/sdk';
 import { quota, quotaAccount } from '@cathedral/powerbox';
 import { getInterfaceOf } from '@endo/pass-style';
 import type { ConsoleRoute } from './console.js';
@@ -30,32 +30,6 @@ export interface Budget {
   readonly netBytes?: number;
 }
 
-/** What a realm-bound capability is made with: the realm it serves, its meter, its end. */
-export interface RealmBinding {
-  readonly realm: string;
-  readonly meter: Meter;
-  /** Calls back once when the realm ends (or its spawn fails), with the reason. */
-  onEnd(listener: (reason: string) => void): void;
-}
-
-/** A capability made anew for each realm it is given to (see `realmBound`). */
-export interface RealmBound<T> {
-  readonly [boundTag]: (binding: RealmBinding) => T;
-}
-declare const boundTag: unique symbol;
-const makers = new WeakMap<object, (binding: RealmBinding) => unknown>();
-
-/**
- * A capability that needs to know its realm: `caps: { timers: realmBound(b => makeTimers(b)) }`.
- * Spawn calls `make` once for the realm, with the realm's meter (to charge
- * `handles`, `netBytes`) and an end hook (to close what it opened).
- */
-export const realmBound = <T>(make: (binding: RealmBinding) => T): RealmBound<T> => {
-  if (typeof make !== 'function') throw bad('realmBound', 'realmBound takes a function (binding) => capability', 'a realm-bound capability is made per realm');
-  const marker = Object.freeze(Object.create(null) as object);
-  makers.set(marker, make);
-  return marker as RealmBound<T>;
-};
 
 export interface SpawnSpec {
   /** The main module, a URI in the realm's own table, e.g. `app://main.js`. */
@@ -112,6 +86,16 @@ const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 const bad = (target: string, problem: string, rule: string, allow?: string) =>
   new InvalidArgumentError({ operation: 'spawn', target, problem, rule, allow });
 
+/** Nodes already seen to be remotables (a spawn checks every root; most are the same few). */
+const remotables = new WeakSet<object>();
+const isRemotable = (node: unknown): boolean => {
+  if (typeof node !== 'object' || node === null) return false;
+  if (remotables.has(node)) return true;
+  if (getInterfaceOf(node) === undefined) return false;
+  remotables.add(node);
+  return true;
+};
+
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -149,7 +133,7 @@ export const checkSpec = (spec: unknown, defaultName: string, spawner: Spawner):
   const roots = new Map<string, DirNode>();
   for (const [key, node] of Object.entries(realms)) {
     checkRealmName(key);
-    if (getInterfaceOf(node) === undefined) {
+    if (!isRemotable(node)) {
       throw bad(`realms.${key}`, 'a root must be a directory node (hostDir, memory, or an attenuation of one)', 'roots are capabilities', 'pass hostDir(path) or memory(tree)');
     }
     roots.set(key, node as DirNode);
@@ -168,24 +152,7 @@ export const checkSpec = (spec: unknown, defaultName: string, spawner: Spawner):
   if (tier !== 'compartment' && tier !== 'worker' && tier !== 'process') {
     throw bad('tier', `unknown tier ${JSON.stringify(tier)}`, 'tiers are compartment, worker and process');
   }
-  const ceilingIn = spec['ceiling'] ?? [...spawner.ceiling];
-  if (!Array.isArray(ceilingIn)) throw bad('ceiling', 'the ceiling must be an array of effect kinds', 'ceilings are sets of effects');
-  for (const effect of ceilingIn as unknown[]) {
-    if (!isEffectKind(effect)) {
-      throw bad('ceiling', `unknown effect ${JSON.stringify(effect)}`, `effects are ${effectKinds.join(', ')}`);
-    }
-  }
-  const extra = (ceilingIn as EffectKind[]).filter(effect => !spawner.ceiling.has(effect));
-  if (extra.length > 0) {
-    throw new CeilingError({
-      operation: 'spawn',
-      target: `ceiling: ${extra.join(', ')}`,
-      realm: spawner.name,
-      problem: `a child's ceiling would exceed its parent's by ${extra.join(', ')}`,
-      rule: "a child's ceiling is a subset of its parent's",
-      allow: `spawn the child without ${extra.join(', ')}`,
-    });
-  }
+  const ceiling = checkCeiling(spec['ceiling'], spawner);
   const authorityIn = spec['authority'];
   let authority: CheckedSpec['authority'];
   if (authorityIn === true) authority = { own: ['app'] };
@@ -227,13 +194,14 @@ export const checkSpec = (spec: unknown, defaultName: string, spawner: Spawner):
   const binding: RealmBinding = Object.freeze({
     realm: name,
     meter,
+    ceiling,
     onEnd: (listener: (reason: string) => void) => {
       if (endedWith === undefined) endHooks.push(listener);
       else listener(endedWith);
     },
   });
   for (const [key, value] of caps) {
-    const make = typeof value === 'object' && value !== null ? makers.get(value) : undefined;
+    const make = realmBoundMaker(value);
     if (make !== undefined) caps.set(key, make(binding));
   }
   const ended = (reason: string) => {
@@ -253,7 +221,7 @@ export const checkSpec = (spec: unknown, defaultName: string, spawner: Spawner):
     roots,
     caps,
     tier,
-    ceiling: new Set(ceilingIn as EffectKind[]),
+    ceiling,
     console: route as ConsoleRoute | undefined,
     authority,
     budget,
@@ -264,6 +232,29 @@ export const checkSpec = (spec: unknown, defaultName: string, spawner: Spawner):
 };
 
 const meteredKeys = ['handles', 'netBytes', 'children'] as const;
+
+/** The realm's ceiling: the spawner's own when none is asked (shared, not copied), else a subset of it. */
+const checkCeiling = (ceilingIn: unknown, spawner: Spawner): ReadonlySet<EffectKind> => {
+  if (ceilingIn === undefined) return spawner.ceiling;
+  if (!Array.isArray(ceilingIn)) throw bad('ceiling', 'the ceiling must be an array of effect kinds', 'ceilings are sets of effects');
+  for (const effect of ceilingIn as unknown[]) {
+    if (!isEffectKind(effect)) {
+      throw bad('ceiling', `unknown effect ${JSON.stringify(effect)}`, `effects are ${effectKinds.join(', ')}`);
+    }
+  }
+  const extra = (ceilingIn as EffectKind[]).filter(effect => !spawner.ceiling.has(effect));
+  if (extra.length > 0) {
+    throw new CeilingError({
+      operation: 'spawn',
+      target: `ceiling: ${extra.join(', ')}`,
+      realm: spawner.name,
+      problem: `a child's ceiling would exceed its parent's by ${extra.join(', ')}`,
+      rule: "a child's ceiling is a subset of its parent's",
+      allow: `spawn the child without ${extra.join(', ')}`,
+    });
+  }
+  return new Set(ceilingIn as EffectKind[]);
+};
 
 /**
  * A child's budget within what is left of its parent's: every limit the

@@ -18,11 +18,14 @@ export interface Table {
   resolve(uri: unknown): Promise<Node>;
 }
 
-export const makeTable = (realm: string, roots: ReadonlyMap<string, DirNode>): Table => {
-  const names = Object.freeze([...roots.keys()].sort());
+/** Where a table finds its roots: a `Map`, or a view that makes each root only when first asked for. */
+export type Roots = Pick<ReadonlyMap<string, DirNode>, 'get' | 'keys'>;
+
+export const makeTable = (realm: string, roots: Roots): Table => {
   const root = (operation: string, name: string, target: string): DirNode => {
     const node = roots.get(name);
     if (node === undefined) {
+      const names = [...roots.keys()].sort();
       throw new UnknownRealmError({
         operation,
         target,
@@ -35,7 +38,10 @@ export const makeTable = (realm: string, roots: ReadonlyMap<string, DirNode>): T
     return node;
   };
   return Object.freeze({
-    names,
+    // Read when asked: a grant after the spawn adds a name.
+    get names() {
+      return Object.freeze([...roots.keys()].sort());
+    },
     root,
     resolve: async (uri: unknown): Promise<Node> => {
       const { name, path } = parseUri('resolve', uri, realm);

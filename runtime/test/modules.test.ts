@@ -98,3 +98,30 @@ test('modules - parsed sources are cached by content hash across realms', async 
   await host.spawn({ tier: 'compartment', main: 'app://main.js', realms: { app: memory({ 'main.js': 'export const f = () => 2;' }) } });
   t.is(host.cachedSources, before + 1);
 });
+
+test('modules - a main module that imports nothing keeps its own state in each realm', async t => {
+  const { host } = await makeTestHost();
+  const app = { 'main.js': 'let n = 0; export const inc = () => (n += 1);' };
+  const a = await host.spawn({ tier: 'compartment', main: 'app://main.js', realms: { app: memory(app) } });
+  const b = await host.spawn({ tier: 'compartment', main: 'app://main.js', realms: { app: memory(app) } });
+  t.is(await call(a, 'inc'), 1);
+  t.is(await call(a, 'inc'), 2);
+  t.is(await call(b, 'inc'), 1, 'the second realm runs its own instance of the cached source');
+});
+
+test('modules - a main module that throws while loading is a GuestError with its URI and line', async t => {
+  const error = await t.throwsAsync(spawnApp({ 'main.js': `\n\nthrow new RangeError('at load');\nexport const f = () => 1;` }));
+  t.true(isCathedralError(error, 'GUEST'), String(error));
+  t.regex(error!.message, /RangeError: at load/);
+  t.regex(error!.message, /app:\/\/main\.js:3:\d+/);
+});
+
+test('modules - a main module that does not parse, or does not exist, is refused with a typed error', async t => {
+  t.true(isCathedralError(await t.throwsAsync(spawnApp({ 'main.js': 'export const = ;' })), 'MODULE_INVALID'));
+  t.true(isCathedralError(await t.throwsAsync(spawnApp({ 'other.js': '' })), 'MODULE_NOT_FOUND'));
+});
+
+test('modules - a main module that imports nothing statically still imports dynamically', async t => {
+  const realm = await spawnApp({ 'main.js': `export const run = async () => (await import('./lib.js')).x;`, 'lib.js': 'export const x = 5;' });
+  t.is(await call(realm, 'run'), 5);
+});

@@ -75,3 +75,18 @@ eachTier('errors - a guest error reaches the host with its module URI and line',
   t.regex(error!.message, /TypeError: bad/);
   t.regex(error!.message, /app:\/\/main\.js:3:\d+/);
 });
+
+test('globals - a compartment realm holds exactly the kept intrinsics and its endowments, in every realm spawned', async t => {
+  const { keptGlobals } = await import('../src/index.js');
+  const host = await createHost({ console: quiet });
+  const expected = [...new Set([...keptGlobals, 'resolve', 'request', 'E', 'Far', 'console', 'TextEncoder', 'TextDecoder', 'harden', 'extra'])].sort();
+  for (let i = 0; i < 3; i += 1) {
+    const realm = await host.spawn({
+      tier: 'compartment',
+      main: 'app://main.js',
+      realms: { app: memory({ 'main.js': `export const names = () => Reflect.ownKeys(globalThis).filter(k => typeof k === 'string').sort();` }) },
+      caps: { extra: memory() },
+    });
+    t.deepEqual(await (realm.exports['names'] as () => Promise<string[]>)(), expected);
+  }
+});

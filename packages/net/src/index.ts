@@ -1,2 +1,12 @@
 import '@cathedral/sdk/shims';
-export {};
+export { makeNet, makeNetOver, type Net, type NetOptions } from './net.js';
+export { makeSyntheticNet, makeSyntheticTransport } from './synthetic.js';
+export { makeNodeTransport, type NodeTransportOptions } from './node-transport.js';
+export type { TlsOptions } from './node-http.js';
+export { netEffects, type AllowOptions, type NetCapability } from './capability.js';
+export type { NetStream, NetListener } from './stream.js';
+export type { FetchResponse } from './fetch.js';
+export { makeMeter, type Meter, type MeterKind, type NetBudget } from './meter.js';
+export { parsePeer, formatPeer, type Peer } from './peer.js';
+export { canonicalIp, type IpLiteral } from './ip.js';
+export type { Transport, Target, Conn, Acceptor, HttpClient, HttpHop, HopResponse, HopControl } from './transport.js';

@@ -4,15 +4,14 @@
  *   host.spawn({ ..., ceiling: ['clock', 'timers'], caps: timeCaps(['clock', 'timers']) })
  *
  * `clock` and `random` are the source's own (shared: reading them holds
- * nothing); `timers` is realm-bound (`realmBound` of @cathedral/runtime): the
+ * nothing); `timers` is realm-bound (`realmBound` of @cathedral/sdk): the
  * spawn makes a set of timers for that realm, charging its `handles` budget
  * through the realm's meter, and cancels them when the realm ends. Every
  * method declares its effect (`clock`, `timers`, `random`), so the realm's
  * gate refuses a call outside its ceiling, however the capability reached it.
  * A realm gets none of these unless its host grants them.
  */
-import { InvalidArgumentError } from '@cathedral/sdk';
-import { type RealmBinding, type RealmBound, realmBound } from '@cathedral/runtime';
+import { InvalidArgumentError, type RealmBinding, type RealmBound, realmBound } from '@cathedral/sdk';
 import type { Clock } from './clock.js';
 import type { HandleMeter } from './handles.js';
 import type { Random } from './random.js';

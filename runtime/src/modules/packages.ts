@@ -64,11 +64,21 @@ const entryOf = (pkg: Record<string, unknown>, subpath: string): string | undefi
 
 export const makePackageLoader = (options: {
   readonly realm: string;
-  readonly app: DirNode | undefined;
+  /** The realm's `app` root, or a function that makes it when a package is first loaded. */
+  readonly app: DirNode | undefined | (() => DirNode | undefined);
   readonly globals: Record<string, unknown>;
   readonly Compartment: RealmCompartmentClass;
 }): PackageLoader => {
-  const { realm, app, globals, Compartment } = options;
+  const { realm, globals, Compartment } = options;
+  let app: DirNode | undefined;
+  let appMade = false;
+  const appRoot = (): DirNode | undefined => {
+    if (!appMade) {
+      app = typeof options.app === 'function' ? options.app() : options.app;
+      appMade = true;
+    }
+    return app;
+  };
   const loaded = new Map<string, Promise<object>>();
   const notFound = (specifier: string, problem: string) =>
     new ModuleNotFoundError({
@@ -81,9 +91,10 @@ export const makePackageLoader = (options: {
     });
 
   const maybeRead = async (location: string): Promise<Uint8Array | undefined> => {
-    if (app === undefined || !location.startsWith(BASE)) return undefined;
+    const root = appRoot();
+    if (root === undefined || !location.startsWith(BASE)) return undefined;
     try {
-      return await app.read(decodeURIComponent(location.slice(BASE.length)));
+      return await root.read(decodeURIComponent(location.slice(BASE.length)));
     } catch (error) {
       if (isCathedralError(error, 'NOT_FOUND') || isCathedralError(error, 'WRONG_KIND')) return undefined;
       throw error;

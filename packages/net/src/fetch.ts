@@ -1,0 +1,179 @@
+/**
+ * `fetch(url, init)` over a capability's allowlist: the request and every
+ * redirect are checked like a `connect`, each to its own pinned address.
+ *
+ * Redirects are followed here, by hand, at most ten: 303 (and 301/302 after
+ * a POST) become a GET without body, 307/308 keep method and body, and a
+ * redirect to another origin drops `authorization`, `cookie` and
+ * `proxy-authorization`, as WHATWG fetch does. `redirect: 'manual'` answers
+ * the redirect itself; `'error'` refuses it.
+ *
+ * The answer is plain data: `{ status, statusText, headers, body, url,
+ * redirected }` with lowercase header names and the whole body as bytes
+ * (bounded by `maxResponseBytes` and the `netBytes` budget). No streaming
+ * body in this version.
+ */
+import type { Peer } from './peer.js';
+import { RefusedError } from '@cathedral/sdk';
+import { toBytes } from './bytes.js';
+import { invalid } from './refusals.js';
+import type { HopControl, HttpClient, Target } from './transport.js';
+
+export interface FetchResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array;
+  /** The URL that answered, after redirects. */
+  readonly url: string;
+  readonly redirected: boolean;
+}
+
+export interface FetchContext {
+  readonly realm: string | undefined;
+  /** Parses a peer (`host:port`) as `parsePeer` does. */
+  readonly parse: (text: string) => Peer;
+  readonly check: (operation: string, asked: string, peer: Peer) => Promise<Target>;
+  /** A `RevokedError` once the capability is revoked (checked after each lookup). */
+  readonly assertLive: (operation: string, target: string) => void;
+  readonly client: HttpClient;
+  /** Charges bytes against the budgets (throws `BudgetExceededError`). */
+  readonly charge: (bytes: number, target: string) => void;
+  readonly onAbort: HopControl['onAbort'];
+  readonly maxResponseBytes: number;
+}
+
+const MAX_REDIRECTS = 10;
+const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const CREDENTIALS = ['authorization', 'cookie', 'proxy-authorization'];
+
+interface Init {
+  method: string;
+  headers: Record<string, string>;
+  body: Uint8Array | undefined;
+  redirect: 'follow' | 'manual' | 'error';
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+};
+
+/** Reads `init` once, into host-made values: no guest getter runs later. */
+const readInit = (url: string, init: unknown): Init => {
+  if (init === undefined) return { method: 'GET', headers: {}, body: undefined, redirect: 'follow' };
+  if (!isRecord(init)) throw invalid('fetch', url, 'init must be a plain record', 'fetch takes (url, { method, headers, body, redirect })');
+  const known = ['method', 'headers', 'body', 'redirect'];
+  const out: Init = { method: 'GET', headers: {}, body: undefined, redirect: 'follow' };
+  for (const [key, desc] of Object.entries(Object.getOwnPropertyDescriptors(init))) {
+    if (!known.includes(key)) throw invalid('fetch', url, `init.${key} is not supported`, `init holds ${known.join(', ')}`);
+    if (!('value' in desc)) throw invalid('fetch', url, `init.${key} is an accessor`, 'init is plain data');
+    const value: unknown = desc.value;
+    if (value === undefined) continue;
+    if (key === 'method') {
+      if (typeof value !== 'string' || !METHOD.test(value)) throw invalid('fetch', url, 'init.method must be an HTTP method token', 'methods are tokens such as GET or POST');
+      out.method = value.toUpperCase();
+    } else if (key === 'headers') {
+      if (!isRecord(value)) throw invalid('fetch', url, 'init.headers must be a plain record of strings', 'headers are { name: value }');
+      for (const [name, hdesc] of Object.entries(Object.getOwnPropertyDescriptors(value))) {
+        const v: unknown = 'value' in hdesc ? hdesc.value : undefined;
+        if (typeof v !== 'string') throw invalid('fetch', url, `header ${JSON.stringify(name)} must be a string`, 'headers are { name: value }');
+        const lower = name.toLowerCase();
+        if (lower === 'host') throw invalid('fetch', url, 'the Host header is set from the URL', 'a request goes to the host its URL names', 'put the host in the URL');
+        out.headers[lower] = v;
+      }
+    } else if (key === 'body') {
+      out.body = toBytes('fetch', url, value);
+    } else if (value === 'follow' || value === 'manual' || value === 'error') {
+      out.redirect = value;
+    } else throw invalid('fetch', url, 'init.redirect must be "follow", "manual" or "error"', 'redirects are followed, answered or refused');
+  }
+  if ((out.method === 'GET' || out.method === 'HEAD') && out.body !== undefined) {
+    throw invalid('fetch', url, `a ${out.method} request has no body`, 'GET and HEAD carry no body');
+  }
+  return out;
+};
+
+const parseUrl = (text: unknown, base?: URL): URL => {
+  if (typeof text !== 'string' || text.length > 8192) throw invalid('fetch', undefined, 'the URL must be a string', 'fetch takes an http: or https: URL');
+  let url: URL;
+  try {
+    url = base === undefined ? new URL(text) : new URL(text, base);
+  } catch {
+    throw invalid('fetch', text.slice(0, 200), 'the URL is not valid', 'fetch takes an absolute http: or https: URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalid('fetch', url.href, `the scheme ${url.protocol} is not fetched`, 'fetch takes http: and https: URLs');
+  if (url.username !== '' || url.password !== '') {
+    throw invalid('fetch', `${url.protocol}//${url.host}${url.pathname}`, 'the URL holds credentials', 'credentials go in headers, never in URLs', 'pass an authorization header');
+  }
+  return url;
+};
+
+const peerText = (url: URL): string => `${url.hostname}:${url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : url.port}`;
+
+export const runFetch = async (urlIn: unknown, initIn: unknown, context: FetchContext): Promise<FetchResponse> => {
+  let url = parseUrl(urlIn);
+  const init = readInit(url.href, initIn);
+  let { method, body } = init;
+  const headers = { ...init.headers };
+  for (let hops = 0; ; hops += 1) {
+    const asked = peerText(url);
+    const peer = context.parse(asked);
+    if (peer.kind !== 'tcp') throw invalid('fetch', url.href, 'an http URL names a TCP peer', 'fetch takes http: and https: URLs');
+    const target = await context.check('fetch', asked, peer);
+    context.assertLive('fetch', asked);
+    if (target.kind !== 'tcp') throw invalid('fetch', url.href, 'an http URL names a TCP peer', 'fetch takes http: and https: URLs');
+    context.charge(body?.length ?? 0, url.href);
+    let received = 0;
+    const response = await context.client.hop(
+      {
+        secure: url.protocol === 'https:',
+        target,
+        hostHeader: url.host,
+        servername: peer.hostKind === 'name' ? peer.host : undefined,
+        path: `${url.pathname}${url.search}`,
+        method,
+        headers,
+        body,
+      },
+      {
+        charge: bytes => {
+          received += bytes;
+          if (received > context.maxResponseBytes) {
+            throw invalid('fetch', url.href, `the response exceeds ${context.maxResponseBytes} bytes`, 'a response is read whole, up to maxResponseBytes', 'raise maxResponseBytes in makeNet, or use connect for a stream');
+          }
+          context.charge(bytes, url.href);
+        },
+        onAbort: context.onAbort,
+      },
+    );
+    const location = response.headers['location'];
+    const isRedirect = [301, 302, 303, 307, 308].includes(response.status) && location !== undefined;
+    if (!isRedirect || init.redirect === 'manual') {
+      // Frozen, not hardened: every part is host-made data (a record of strings,
+      // fresh bytes) whose prototypes are hardened intrinsics; a realm's gate
+      // copies it again as it crosses. harden's traversal cost ~4% of a request.
+      return Object.freeze({ ...response, url: url.href, redirected: hops > 0 });
+    }
+    if (init.redirect === 'error' || hops >= MAX_REDIRECTS) {
+      throw new RefusedError({
+        operation: 'fetch',
+        target: url.href,
+        realm: context.realm,
+        problem: init.redirect === 'error' ? `the response redirects to ${JSON.stringify(location)}` : `more than ${MAX_REDIRECTS} redirects`,
+        rule: init.redirect === 'error' ? 'redirect: "error" refuses redirects' : `at most ${MAX_REDIRECTS} redirects are followed`,
+        allow: init.redirect === 'error' ? "pass redirect: 'follow' or 'manual'" : "pass redirect: 'manual' and follow them yourself",
+      });
+    }
+    const next = parseUrl(location, url);
+    if (response.status === 303 ? method !== 'HEAD' : (response.status === 301 || response.status === 302) && method === 'POST') {
+      method = 'GET';
+      body = undefined;
+      delete headers['content-type'];
+      delete headers['content-length'];
+    }
+    if (next.origin !== url.origin) for (const name of CREDENTIALS) delete headers[name];
+    url = next;
+  }
+};

@@ -1,0 +1,119 @@
+/**
+ * One HTTP(S) exchange with a pinned address, through `node:http` /
+ * `node:https` (ambient network authority, like ./node-transport.ts).
+ *
+ * The request's `host` is the checked IP address, so Node does no lookup;
+ * the Host header carries the URL's host and, for HTTPS, `servername` the
+ * name the certificate is checked against. Each capability has its own
+ * keep-alive agents (a pool keyed by the pinned address), destroyed with it.
+ * Redirects are not followed here: ./fetch.ts follows them, checking each.
+ */
+import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { invalid } from './refusals.js';
+import type { HopControl, HopResponse, HttpClient, HttpHop } from './transport.js';
+
+const rawHeaderBytes = (raw: readonly string[]): number => raw.reduce((sum, s) => sum + Buffer.byteLength(s) + 2, 0);
+
+/** Response headers as a frozen plain record: lowercase names, repeated ones joined with ", ". */
+const headersOf = (raw: readonly string[]): Readonly<Record<string, string>> => {
+  const out = new Map<string, string>();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    const known = out.get(name);
+    out.set(name, known === undefined ? (raw[i + 1] as string) : `${known}, ${raw[i + 1] as string}`);
+  }
+  // fromEntries defines properties: a header named `__proto__` stays a header.
+  return Object.freeze(Object.fromEntries(out));
+};
+
+export interface TlsOptions {
+  /** Certificate authorities to trust instead of the system's (PEM). */
+  readonly ca?: string | readonly string[];
+}
+
+export const makeNodeHttpClient = (tls: TlsOptions = {}): HttpClient => {
+  const ca = tls.ca === undefined ? {} : { ca: typeof tls.ca === 'string' ? tls.ca : [...tls.ca] };
+  const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true, ...ca }) };
+
+  const hop = (request: HttpHop, control: HopControl): Promise<HopResponse> =>
+    new Promise<HopResponse>((resolve, reject) => {
+      let settled = false;
+      const options = {
+        host: request.target.address,
+        port: request.target.port,
+        method: request.method,
+        path: request.path,
+        headers: { ...request.headers, host: request.hostHeader },
+        ...(request.secure ? { agent: agents.https, ...(request.servername === undefined ? {} : { servername: request.servername }) } : { agent: agents.http }),
+      };
+      let unregister = () => {};
+      const fail = (error: Error) => {
+        unregister();
+        if (settled) return;
+        settled = true;
+        reject(error);
+      };
+      let req: ReturnType<typeof httpRequest>;
+      try {
+        req = (request.secure ? httpsRequest : httpRequest)(options);
+      } catch (error) {
+        // Node validates header names and values and the method before sending anything.
+        const code = typeof error === 'object' && error !== null ? String((error as { code?: unknown }).code) : '';
+        reject(code.startsWith('ERR_INVALID') ? invalid('fetch', request.hostHeader, `the request is not valid HTTP (${code})`, 'header names are tokens and values hold no control characters') : error);
+        return;
+      }
+      unregister = control.onAbort(reason => {
+        fail(reason);
+        req.destroy(reason);
+      });
+      req.on('error', fail);
+      req.on('response', (res: IncomingMessage) => {
+        const chunks: Uint8Array[] = [];
+        let size = 0;
+        try {
+          control.charge(rawHeaderBytes(res.rawHeaders));
+        } catch (error) {
+          fail(error as Error);
+          req.destroy(error as Error);
+          return;
+        }
+        res.on('data', (chunk: Buffer) => {
+          try {
+            control.charge(chunk.length);
+          } catch (error) {
+            fail(error as Error); // first: destroying emits the cut-short response's own errors
+            req.destroy(error as Error);
+            res.destroy();
+            return;
+          }
+          chunks.push(new Uint8Array(chunk));
+          size += chunk.length;
+        });
+        res.on('error', fail);
+        res.on('aborted', () => fail(Object.assign(new Error('the response was cut short'), { code: 'ECONNRESET' })));
+        res.on('end', () => {
+          unregister();
+          if (settled) return;
+          settled = true;
+          const body = new Uint8Array(size);
+          let at = 0;
+          for (const chunk of chunks) {
+            body.set(chunk, at);
+            at += chunk.length;
+          }
+          resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: headersOf(res.rawHeaders), body });
+        });
+      });
+      if (request.body !== undefined) req.end(request.body);
+      else req.end();
+    });
+
+  return {
+    hop,
+    close: () => {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+};
