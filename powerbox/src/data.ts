@@ -4,7 +4,7 @@
  * time-of-use). Anything else is refused; no guest getter or species hook
  * runs here: `new Uint8Array(view)` copies elements directly.
  */
-import { InvalidArgumentError } from '@cathedral/sdk';
+import { isUint8Array, InvalidArgumentError } from '@cathedral/sdk';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: false });
@@ -12,7 +12,7 @@ const decoder = new TextDecoder('utf-8', { fatal: false });
 /** A private copy of guest data as bytes. */
 export const toBytes = (operation: string, target: string, data: unknown): Uint8Array => {
   if (typeof data === 'string') return encoder.encode(data);
-  if (ArrayBuffer.isView(data) && data instanceof Uint8Array) return new Uint8Array(data);
+  if (isUint8Array(data)) return new Uint8Array(data);
   throw new InvalidArgumentError({
     operation,
     target,

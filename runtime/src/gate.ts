@@ -21,7 +21,7 @@
  */
 import { Far, getInterfaceOf } from '@endo/pass-style';
 import type { EffectKind } from '@cathedral/sdk';
-import { CathedralError, CeilingError, InvalidArgumentError, IoError, RevokedError, declareEffects, declaredEffect, declaredEffects, restate, stackOf } from '@cathedral/sdk';
+import { CathedralError, CeilingError, isUint8Array, InvalidArgumentError, IoError, RevokedError, declareEffects, declaredEffect, declaredEffects, restate, stackOf } from '@cathedral/sdk';
 import { describeNode } from '@cathedral/powerbox';
 import { isGuestFacing, originalOf, toGuestFacing } from './guest-error.js';
 
@@ -239,7 +239,7 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
       wrapped = wrapFunction(value as (...args: unknown[]) => unknown, label);
     } else if (value instanceof Error) {
       return toGuestError(value, 'receive', label);
-    } else if (value instanceof Uint8Array) {
+    } else if (isUint8Array(value)) {
       return new Uint8Array(value); // bytes are data: the guest gets its own copy
     } else if (Array.isArray(value)) {
       const items: unknown[] = [];

@@ -7,13 +7,12 @@
  * code here; the copy is taken before any await, so a guest cannot change
  * the bytes between the budget check and the send.
  */
+import { isUint8Array } from '@cathedral/sdk';
 import { invalid } from './refusals.js';
 
-const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, Symbol.toStringTag)?.get as () => unknown;
 const encoder = new TextEncoder();
 
-export const isUint8Array = (value: unknown): value is Uint8Array =>
-  ArrayBuffer.isView(value) && Reflect.apply(typedArrayTag, value, []) === 'Uint8Array';
+export { isUint8Array };
 
 /** A private copy of a string (as UTF-8) or a Uint8Array; a typed refusal for anything else. */
 export const toBytes = (operation: string, target: string, data: unknown): Uint8Array => {

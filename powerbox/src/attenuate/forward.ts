@@ -16,7 +16,7 @@
  */
 import { Far, getInterfaceOf } from '@endo/pass-style';
 import type { Data, DirEntry, DirNode, FileNode, MkdirOptions, Node, NodeOperation, RemoveOptions, Stat, WriteOptions } from '@cathedral/sdk';
-import { InvalidArgumentError } from '@cathedral/sdk';
+import { isUint8Array, InvalidArgumentError } from '@cathedral/sdk';
 import { type CheckedPath, checkPath, joinPath, showPath } from '../path.js';
 import { recordLineage } from '../lineage.js';
 
@@ -57,7 +57,7 @@ const mutation = <R>(layer: Layer, operation: NodeOperation, path: CheckedPath, 
 
 const bytesOf = (operation: string, path: string, data: unknown): Uint8Array | string => {
   if (typeof data === 'string') return data;
-  if (ArrayBuffer.isView(data) && data instanceof Uint8Array) return new Uint8Array(data);
+  if (isUint8Array(data)) return new Uint8Array(data);
   throw new InvalidArgumentError({ operation, target: path, problem: 'data must be a string or a Uint8Array', rule: 'stores hold bytes' });
 };
 

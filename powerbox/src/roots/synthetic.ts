@@ -20,7 +20,7 @@
  * derive one method from another (no `stat` means `resolve` is unsupported).
  */
 import type { DirEntry, DirNode, NodeKind, Stat } from '@cathedral/sdk';
-import { ExistsError, InvalidArgumentError, IoError, NotEmptyError, NotFoundError, UnsupportedError, WrongKindError } from '@cathedral/sdk';
+import { ExistsError, InvalidArgumentError, IoError, NotEmptyError, NotFoundError, UnsupportedError, WrongKindError, isUint8Array } from '@cathedral/sdk';
 import type { ErrorDetails } from '@cathedral/sdk';
 import { type CheckedPath, checkPath, showPath } from '../path.js';
 import { type Store, makeStoreRoot } from './store.js';
@@ -200,7 +200,7 @@ export const synthetic = (provider: Provider, options: SyntheticOptions = {}): D
       return bytes;
     }
     // isView is false for a Proxy; the length comes from the internal slot, not a property the provider could shadow.
-    if (!ArrayBuffer.isView(answer) || !(answer instanceof Uint8Array) || byteLengthOf === undefined) throw new Fault('content that is neither a string nor a Uint8Array');
+    if (!isUint8Array(answer) || byteLengthOf === undefined) throw new Fault('content that is neither a string nor a Uint8Array');
     if ((Reflect.apply(byteLengthOf, answer, []) as number) > maxBytes) throw new Fault(`more than ${maxBytes} bytes`);
     return new Uint8Array(answer);
   };

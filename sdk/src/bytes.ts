@@ -1,0 +1,12 @@
+/**
+ * `isUint8Array(value)`: whether a value is a real `Uint8Array`, decided by
+ * its internal slot (the intrinsic `%TypedArray%.prototype[@@toStringTag]`
+ * getter), never by its prototype chain. `instanceof` asks the value's
+ * prototype — for a guest's array whose prototype is a Proxy, that runs
+ * guest code (a `getPrototypeOf` trap) in the host. Copy what passes with
+ * `new Uint8Array(value)`, which also reads only internal slots.
+ */
+const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype) as object, Symbol.toStringTag)?.get as (this: unknown) => unknown;
+
+export const isUint8Array = (value: unknown): value is Uint8Array =>
+  ArrayBuffer.isView(value) && Reflect.apply(typedArrayTag, value, []) === 'Uint8Array';
