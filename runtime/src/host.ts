@@ -29,6 +29,7 @@ import { type RealmInfo, type RealmRecord, makeRegistry } from './registry.js';
 import type { Decider } from './requests.js';
 import { type Lock, recordLock, verifyLock } from './lock.js';
 import type { Meter } from './meter.js';
+import type { KernelMode } from './tiers/kernel.js';
 import { type SpawnSpec, type Spawner, checkSpec } from './spec.js';
 
 export interface HostOptions<Net = undefined> {
@@ -39,6 +40,13 @@ export interface HostOptions<Net = undefined> {
    * Without it the host has no network to give.
    */
   readonly net?: Net;
+  /**
+   * 'auto' (default): process-tier realms start behind the kernel wall
+   * (@cathedral/kernel-native's launcher and cgroups) where it is built and
+   * the machine has it, and `realm.enforcedBy.kernel` says which. 'off':
+   * never (a realm that marks a kernel-held limit `required` is then refused).
+   */
+  readonly kernel?: KernelMode;
   /** Where guests' console lines go (default: prefixed lines on stdout/stderr). */
   readonly console?: ConsoleRoute;
   /** Where host-side details of errors redacted for guests go (default: stderr). */
@@ -126,6 +134,7 @@ export const createHost = async <Net = undefined>(options: HostOptions<Net> = {}
     randomToken: () => randomBytes(18).toString('base64url'),
     decide: options.decide,
     spawnChild,
+    kernel: options.kernel ?? 'auto',
   };
 
   return harden({

@@ -8,3 +8,4 @@ export type { RealmInfo, RealmState } from './registry.js';
 export { makeRuleDecider, type Decider, type Request, type Rule } from './requests.js';
 export { keptGlobals } from './compartment.js';
 export { recordLock, verifyLock, diffLock, checkLock, type Lock, type LockDiff, type LockOptions } from './lock.js';
+export { kernelWallStatus, type KernelMode } from './tiers/kernel.js';

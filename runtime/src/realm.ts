@@ -31,6 +31,7 @@ import { makeModuleLoader } from './modules/loader.js';
 import { makePackageLoader } from './modules/packages.js';
 import type { SourceCache } from './modules/source-cache.js';
 import type { CheckedSpec, Tier } from './spec.js';
+import type { KernelMode } from './tiers/kernel.js';
 
 /** What a realm's guest-side helpers are made by: shared, hardened, powerless. */
 export interface GuestKit {
@@ -51,7 +52,7 @@ export interface Realm {
   /** The main module's exports: functions return promises; other values are hardened. */
   readonly exports: Readonly<Record<string, unknown>>;
   /** What enforces each limit of this realm on this machine. */
-  readonly enforcement: Readonly<Record<string, string>>;
+  readonly enforcedBy: Readonly<Record<string, string>>;
   /** Calls the exported function `name` of the main module. */
   call<R = unknown>(name: string, ...args: unknown[]): Promise<R>;
   /** Ends the realm: every capability it held refuses further use. */
@@ -90,6 +91,8 @@ export interface RealmContext {
   readonly decide: Decider | undefined;
   /** Spawns a child of `parent` from a guest's spec. */
   readonly spawnChild: (spec: unknown, parent: RealmRecord) => Promise<ChildHandle>;
+  /** Whether process-tier children start behind the kernel wall where it is built ('auto') or never ('off'). */
+  readonly kernel: KernelMode;
 }
 
 /** Who spawns: the host (no parent) or a realm. */
@@ -180,7 +183,7 @@ export const makeCompartmentRealm = async (
     exports,
     call: callExport(name, exports),
     done,
-    enforcement,
+    enforcedBy: enforcement,
     terminate: async () => {
       record.terminate('terminated');
     },

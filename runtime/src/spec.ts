@@ -57,6 +57,14 @@ export interface SpawnSpec {
    * `host.lock(realms)`); a difference refuses the spawn with `LockMismatchError`.
    */
   readonly lock?: Lock;
+  /**
+   * Limits that must be held as asked, or the spawn is refused: budget keys
+   * (`heapMb`, `cpuMs`, ...), effects the ceiling leaves out (`net.connect`:
+   * the child must be unable to connect even past the language wall), or
+   * `kernel` (the whole kernel wall). See `realm.enforcedBy` for what holds
+   * each limit, and `cathedral doctor` for what this machine offers.
+   */
+  readonly required?: readonly string[];
 }
 
 export interface CheckedSpec {
@@ -72,6 +80,7 @@ export interface CheckedSpec {
   /** The host's count of the realm's handles, netBytes, children and storage. */
   readonly meter: Meter;
   readonly lock: Lock | undefined;
+  readonly required: readonly string[];
   /** Runs the end hooks of the realm's realm-bound capabilities; the host calls it once the realm ended. */
   readonly ended: (reason: string) => void;
 }
@@ -227,11 +236,43 @@ export const checkSpec = (spec: unknown, defaultName: string, spawner: Spawner):
     budget,
     meter,
     lock: spec['lock'] === undefined ? undefined : checkLock(spec['lock'], { realm: name, operation: 'spawn' }),
+    required: checkRequired(spec['required'], tier, budget, ceiling),
     ended,
   };
 };
 
 const meteredKeys = ['handles', 'netBytes', 'children'] as const;
+
+/**
+ * `required`: each entry a budget the realm has, an effect its ceiling
+ * leaves out, or `kernel`. Kernel-held entries need the process tier; the
+ * process tier checks at start that this machine holds them (tiers/kernel.ts).
+ */
+const checkRequired = (requiredIn: unknown, tier: Tier, budget: Budget, ceiling: ReadonlySet<EffectKind>): readonly string[] => {
+  if (requiredIn === undefined) return [];
+  if (!Array.isArray(requiredIn)) throw bad('required', 'required must be an array of budget keys, effects or "kernel"', 'required limits are named');
+  for (const key of requiredIn as unknown[]) {
+    const known = key === 'kernel' || (budgetKeys as readonly unknown[]).includes(key) || isEffectKind(key);
+    if (!known) throw bad('required', `unknown limit ${JSON.stringify(key)}`, `required names budget keys (${budgetKeys.join(', ')}), effects or "kernel"`);
+    if ((budgetKeys as readonly unknown[]).includes(key) && budget[key as keyof Budget] === undefined) {
+      throw bad('required', `budget.${String(key)} is required but not asked`, 'only a limit the spawn sets can be required', `set budget.${String(key)}`);
+    }
+    if (isEffectKind(key) && ceiling.has(key)) {
+      throw bad('required', `"${key}" is in the ceiling, so there is nothing to hold back`, 'a required effect is one the ceiling leaves out, held by the kernel too', `remove "${key}" from the ceiling`);
+    }
+    const kernelHeld = key === 'kernel' || isEffectKind(key);
+    if (kernelHeld && tier !== 'process') {
+      throw new UnsupportedError({
+        operation: 'spawn',
+        target: `required: ${String(key)}`,
+        problem: `the ${tier} tier has no kernel wall to hold ${String(key)}`,
+        rule: 'a limit marked required is enforced as asked or the spawn is refused, never silently degraded',
+        allow: "spawn at tier 'process'",
+      });
+    }
+  }
+  return Object.freeze([...(requiredIn as string[])]);
+};
 
 /** The realm's ceiling: the spawner's own when none is asked (shared, not copied), else a subset of it. */
 const checkCeiling = (ceilingIn: unknown, spawner: Spawner): ReadonlySet<EffectKind> => {

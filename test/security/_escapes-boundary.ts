@@ -7,26 +7,8 @@
  * guest error, never a guest object nor a forged host refusal; and nothing
  * reaches the host's own stdout or stderr.
  */
-import { isMainThread } from 'node:worker_threads';
-import { type AtTier, type Escape, guest, js } from './_escape-kit.js';
-import { atRemote, remote } from './_escapes-remote-kit.js';
-
-/**
- * Whether this host runs on a process's main thread (about 1 MB of stack)
- * rather than in a worker thread (ava's default, 4 MB): only then does a
- * guest nest deeper than the host can decode, so only then are the
- * deep-nesting findings open (run ava with --no-worker-threads to see them).
- */
-const hostOnMainThread = isMainThread;
-
-const DROPPED = (what: string, message: string, hangs: string): AtTier => ({
-  kind: 'open',
-  severity: 'weakness',
-  finding: `nesting about 2,000 deep in ${what} (a guest encodes more) overflows a main-thread host's stack while CapTP unserializes the ` +
-    `${message}; CapTP's \`dispatch\` catches the RangeError and returns false, remote-realm.ts ignores that result` +
-    (message === 'CTP_RETURN' ? " (and still counts the question answered, releasing the guest from the host's event loop)" : '') +
-    `, and no answer or error ever comes: ${hangs} never settles`,
-});
+import { type Escape, guest, js } from './_escape-kit.js';
+import { remote } from './_escapes-remote-kit.js';
 
 export const boundary: readonly Escape[] = [
   {
@@ -66,14 +48,6 @@ export const attack = async () => {
     name: 'a capability handed over as a record of functions works as at the compartment tier and is no raw CapTP presence',
     family: 'boundary',
     caps: true,
-    tiers: atRemote({
-      kind: 'open',
-      severity: 'weakness',
-      finding: 'guest-main.ts adapts each cap with `adapters.adapt(v)`, which adapts a remotable only: a cap that is a record ' +
-        '(the gate turns a record of functions into a plain record of wrappers; the boundary into a record of facets) reaches the ' +
-        'guest as a record of raw CapTP presences: `probeRecord.echo` is not callable, and `E(probeRecord.echo)(...)` talks CapTP ' +
-        'directly, with arguments the adapter never encoded and answers in their travelling form (tagged bytes, refusal records)',
-    }),
     source: remote(js`
 export const attack = async () => {
   const findings = [];
@@ -215,7 +189,6 @@ export const attack = async () => {
     name: 'deeply nested arguments to a capability settle: answered, or refused',
     family: 'boundary',
     caps: true,
-    ...(hostOnMainThread ? { tiers: atRemote(DROPPED('arguments', 'CTP_CALL', 'the guest call, and the host call waiting on it,')) } : {}),
     source: remote(js`
 export const attack = async () => {
   const reached = [];
@@ -234,7 +207,6 @@ export const attack = async () => {
     name: 'a deeply nested answer reaches the host as plain data or a guest error, and the host call settles',
     family: 'boundary',
     answers: 'data',
-    ...(hostOnMainThread ? { tiers: atRemote(DROPPED('an answer', 'CTP_RETURN', "the host's `realm.exports.x()`")) } : {}),
     source: guest(js`
 export const attack = async () => {
   let deep = [];
@@ -246,21 +218,6 @@ export const attack = async () => {
     name: 'an answer holding a guest class instance, a promise or a Date reaches the host as plain data or a guest error',
     family: 'boundary',
     answers: 'data',
-    tiers: {
-      compartment: {
-        kind: 'open',
-        severity: 'escape',
-        finding: 'copy-out.ts copies plain records and arrays but hands anything else over as it is, hardened: a guest class instance ' +
-          '(with guest getters), a Promise subclass (with a guest `then`), a Date or a RegExp reach the host as guest objects, so host ' +
-          'code that reads or awaits the answer runs guest code, also after terminate; the gate refuses the same values in the other direction',
-      },
-      ...atRemote({
-        kind: 'open',
-        severity: 'weakness',
-        finding: 'the guest-side adapter leaves a class instance as it is, CapTP cannot pass it, and the serialization error reaches the ' +
-          'host raw (`Error: cannot serialize Remotables with non-methods like "x"`), not as a GuestError',
-      }),
-    },
     source: guest(js`
 export const attack = async () => {
   class Sneaky { constructor() { this.x = 1; } get leak() { return 'a guest getter ran in the host'; } }
@@ -272,14 +229,6 @@ export const attack = async () => {
     name: 'a function the guest answers refuses with REVOKED once its realm is terminated',
     family: 'boundary',
     answers: 'data',
-    tiers: {
-      compartment: {
-        kind: 'open',
-        severity: 'escape',
-        finding: 'copy-out.ts hands a guest function to the host as it is (hardened), never through the gate: the host can call it after ' +
-          'terminate and guest code runs ("a terminated realm runs no more code" and the README\'s "guest functions kept by the host" refusal do not hold)',
-      },
-    },
     source: guest(js`
 let runs = 0;
 export const attack = async () => ({ later: () => { runs += 1; return 'guest code ran after terminate (' + runs + ')'; } });`),
@@ -315,16 +264,6 @@ export const attack = async () => {
     family: 'boundary',
     caps: true,
     forbidHostOutput: true,
-    tiers: atRemote({
-      kind: 'open',
-      severity: 'escape',
-      finding: "the host's CapTP (remote-realm.ts) marshals with @endo/marshal's default `marshalSaveError`, which logs every error the host " +
-        "sends with `console.log('Temporary logging of sent error', err)`: a call of a missing method makes the host print " +
-        '`target has no method <name>` with the guest-chosen name raw (ESC, BEL, CR, LF and C1 controls included), so a guest writes ' +
-        "forged log lines and terminal escapes to the host's stdout, unbounded, outside the console route. At the worker tier the guest " +
-        "thread's CapTP also prints every rejected question (`onReject` defaults to console.error) to the host's stdout, since the Worker " +
-        'is started without `stdout: true`',
-    }),
     source: remote(js`
 export const attack = async () => {
   const tries = [() => probe['\u009b2J\u001b]0;owned\u0007 no such method'](), () => probe['x\n[host] all plugins verified: OK\n'](),

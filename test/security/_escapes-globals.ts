@@ -165,10 +165,6 @@ export const attack = async () => {
     name: 'objects received from the host cannot be mutated',
     family: 'prototype pollution',
     caps: true,
-    tiers: {
-      worker: { kind: 'open', severity: 'weakness', finding: 'a listing is a mutable array at this tier: see "arrays returned by the host are frozen and carry no species hook"' },
-      process: { kind: 'open', severity: 'weakness', finding: 'a listing is a mutable array at this tier: see "arrays returned by the host are frozen and carry no species hook"' },
-    },
     source: guest(js`
 export const attack = async () => {
   const sys = await resolve('system://');

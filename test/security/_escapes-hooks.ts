@@ -10,15 +10,6 @@ import { type AtTier, type Escape, guest, js } from './_escape-kit.js';
 /** The same entry for both remote tiers. */
 const atRemote = (entry: AtTier) => ({ worker: entry, process: entry });
 
-/** Lists the guest gets at a remote tier are decoded by the adapter into fresh arrays it never hardens. */
-const UNHARDENED_LISTS: AtTier = {
-  kind: 'open',
-  severity: 'weakness',
-  finding: "codec.ts `decodeValue` returns `value.map(...)` for an array and never hardens it (records are hardened): a listing the " +
-    'guest receives is a mutable array of its own thread, where the compartment tier hands over a frozen one. The host holds its own copy, ' +
-    'so nothing reaches the host; fix: `harden(value.map(...))`',
-};
-
 export const thenables: readonly Escape[] = [
   {
     name: 'a thenable returned to the host gets resolving functions that lead nowhere',
@@ -216,7 +207,6 @@ export const attack = async () => {
   if (where) findings.push(where);
   return verdict(findings, 'the listing is a frozen plain array');
 };`),
-    tiers: atRemote(UNHARDENED_LISTS),
   },
 ];
 
@@ -267,13 +257,6 @@ export const attack = async () => {
   if (where) findings.push(where);
   return verdict(findings, 'the fake stays the guest own object');
 };`),
-    tiers: atRemote({
-      kind: 'open',
-      severity: 'weakness',
-      finding: "a guest Far object sent to the host arrives as a CapTP presence, which has no own methods; the gate's `wrapRemotable` lists " +
-        'own methods only, so the echoed fake comes back with none ("target has no method readText"). No authority is gained, but a guest ' +
-        'object the host hands back is dead (and a guest function arrives as an object the host cannot call)',
-    }),
   },
   {
     name: 'node methods are frozen and cannot be replaced, deleted or redefined',
@@ -301,13 +284,6 @@ export const attack = async () => {
   if ((await file.readText()) !== '{"name":"probe"}') findings.push('the file node reads something else now');
   return verdict(findings, 'node methods are frozen');
 };`),
-    tiers: atRemote({
-      kind: 'open',
-      severity: 'weakness',
-      finding: "a node is an adapter Proxy (tiers/adapter.ts) whose `get` trap makes a fresh, unfrozen function at every read: `node.read !== node.read`, " +
-        "a method can be mutated (its own copy only), and reading `length`, `name` or `prototype` throws (the trap breaks the Proxy invariants of the " +
-        'frozen target). Nothing reaches the host; fix: a frozen record of methods made once per presence, or a `get` trap that defers to the target for its own keys',
-    }),
   },
   {
     name: 'a guest cannot throw a forged host refusal that the host takes for its own',

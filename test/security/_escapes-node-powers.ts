@@ -8,7 +8,7 @@
  * specifier may load the bootstrap or a Node built-in.
  */
 import { type Escape, guest, js } from './_escape-kit.js';
-import { atRemote, remote } from './_escapes-remote-kit.js';
+import { remote } from './_escapes-remote-kit.js';
 
 /** Where the bootstrap and the channel really are (this file is test/dist/security/), and other ways to name them. */
 const tiersDir = new URL('../../../runtime/dist/src/tiers/', import.meta.url).href;
@@ -59,14 +59,6 @@ export const attack = async () => {
     name: 'capability adapters are frozen through and through, like the forwarders of the compartment tier',
     family: 'node powers',
     caps: true,
-    tiers: atRemote({
-      kind: 'open',
-      severity: 'weakness',
-      finding: 'an adapter (tiers/adapter.ts) is a Proxy over `Object.freeze(function adapter() {})`: the freeze is shallow, so ' +
-        'its own `prototype` object (start compartment) is mutable and reachable through `Object.getOwnPropertyDescriptor(cap, "prototype")` ' +
-        'and `new cap()`; its `get` trap answers a fresh, unfrozen function for every key (so `cap.read !== cap.read`), even for ' +
-        '`length`, `name` and `prototype`, which breaks the Proxy invariants: reading them throws a TypeError',
-    }),
     source: remote(js`
 export const attack = async () => {
   const sys = await resolve('system://');

@@ -23,7 +23,7 @@
  * processes" rule may then forbid controllers in its children: reported),
  * io limits, and any cgroup outside the host's own.
  */
-import { existsSync, readFileSync, writeFileSync, mkdirSync, rmdirSync, accessSync, constants } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync, rmdirSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, UnsupportedError } from '@cathedral/sdk';
 
@@ -211,6 +211,12 @@ export interface RealmCgroup {
   usage(): RealmUsage;
   /** Kills remaining members, then removes every directory. Idempotent. */
   remove(): Promise<void>;
+  /**
+   * The same, synchronously, waiting at most `maxMs` for killed members to
+   * leave (for a host on its way out, which cannot await); true when every
+   * directory is gone.
+   */
+  removeNow(maxMs: number): boolean;
 }
 
 let counter = 0;
@@ -406,10 +412,84 @@ export const makeRealmCgroup = (name: string, limits: RealmLimits = {}, layout: 
       return Object.freeze({ memoryBytes, cpuNs, pids: numberIn(file('pids', 'pids.current')) });
     },
     remove: () => (removed ??= removeAll()),
+    removeNow: (maxMs: number): boolean => {
+      const until = Date.now() + maxMs;
+      const nap = new Int32Array(new SharedArrayBuffer(4));
+      for (let left = members(); left.length > 0 && Date.now() < until; left = members()) {
+        for (const pid of left) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+        }
+        Atomics.wait(nap, 0, 0, 2);
+      }
+      let all = true;
+      for (const dir of [...new Set(Object.values(dirs))]) {
+        try {
+          rmdirSync(dir);
+        } catch (error) {
+          if ((error as { code?: string }).code !== 'ENOENT') all = false;
+        }
+      }
+      return all;
+    },
   });
 
   function v2(c: Controller): boolean {
     const state = layout.controllers[c];
     return state.available && state.version === 2;
   }
+};
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Removes the realm cgroups a host that is no longer running left behind
+ * (`cathedral-<name>-<pid>-<n>` whose pid is gone): a host killed, or one
+ * that exited before its last children had died, cannot remove its own.
+ * Members still in one are killed first. Answers how many were removed.
+ */
+export const sweepStaleCgroups = (layout: CgroupLayout = discoverCgroups()): number => {
+  let removed = 0;
+  const dirs = new Set<string>();
+  for (const controller of controllers) {
+    const state = layout.controllers[controller];
+    if (state.available && state.writable) dirs.add(state.dir);
+  }
+  for (const dir of dirs) {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const match = /^cathedral-.+-(\d+)-\d+$/.exec(entry);
+      if (match === null || alive(Number(match[1]))) continue;
+      const leaf = join(dir, entry);
+      for (const pid of (readIfAny(join(leaf, 'cgroup.procs')) ?? '').split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      try {
+        rmdirSync(leaf);
+        removed += 1;
+      } catch {
+        // a member still dying: the next sweep takes it
+      }
+    }
+  }
+  return removed;
 };

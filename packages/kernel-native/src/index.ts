@@ -8,6 +8,7 @@ export { currentTid, threadCpuNs, processCpuNs, procCpuNs } from './clock.js';
 export { watchCpu, runningWatchdogs, type CpuWatchdog, type WatchOptions, type WatchdogEvent, type WatchdogOutcome } from './watchdog.js';
 export { openBeneath, readBeneath, closeFd, hostDirResolver, type HostDirResolver, type Openat2Result, type OpenBeneathOptions } from './openat2.js';
 export {
+  sweepStaleCgroups,
   discoverCgroups,
   makeRealmCgroup,
   parseMountinfo,

@@ -9,42 +9,107 @@
  * turns a guest-facing refusal into a `refusal` record, and gives every
  * capability in an answer its own facet. A facet coming back from the guest
  * is turned into the capability it stands for, so provenance (the mint
- * rule) sees the host's own wrapper, never the facet.
+ * rule) sees the host's own wrapper, never the facet. A guest's own
+ * function or Far object arrives as a tagged stand-in with its method names
+ * (a presence carries none) and becomes a host capability over it, which
+ * calls the guest through the supervisor (`CallGuest`): it refuses once the
+ * realm ended, like an export.
+ *
+ * Invariant: nothing the host sends over CapTP is a rejection or an error.
+ * `@endo/marshal` logs every error it serializes to the host's stdout (its
+ * default `marshalSaveError`, which CapTP gives no way to replace), and the
+ * text of such an error may be the guest's. So a facet method never rejects
+ * (any failure becomes a refusal record), an error inside an answer travels
+ * as a tagged `error` record, a promise in an answer is one that fulfils
+ * with the decoded answer or a refusal record, and an answer CapTP could not
+ * pass becomes a refusal. Calls CapTP itself would reject (a missing method,
+ * a pipelined target) are answered before CapTP sees them (./inbound.ts).
  */
-import { Far, getInterfaceOf } from '@endo/pass-style';
+import { Far, getInterfaceOf, passStyleOf } from '@endo/pass-style';
 import { isGuestFacing } from '../guest-error.js';
-import { decodeValue, encodeRefusal, encodeValue } from './codec.js';
+import { decodeValue, encodeErrorValue, encodeRefusal, encodeValue, remotableOf } from './codec.js';
 
 export interface Boundary {
   /** A value as it leaves for the guest. */
   out(value: unknown): unknown;
   /** A value as it arrives from the guest. */
   in(value: unknown): unknown;
-  /** A thrown value as it leaves for the guest: a refusal record, or rethrown. */
+  /** A thrown value as it leaves for the guest: a refusal record. */
   fail(error: unknown): unknown;
+  /** Whether a guest may call `method` (`null`: call it as a function) on a value this boundary exported. */
+  answers(exported: unknown, method: string | null): boolean;
 }
 
-const refusalRecord = (error: unknown): unknown => {
-  if (!isGuestFacing(error)) throw error;
+/** A guest-facing error's code and details; anything else (a host failure, never shown to a guest) as a generic one. */
+const refusalOf = (error: unknown) => {
+  if (!isGuestFacing(error)) {
+    return { code: 'IO', message: 'the host could not complete the operation', details: { problem: 'the host could not complete the operation', rule: 'host failures are reported to the host, not to the guest' } };
+  }
   const facing = error as unknown as Record<string, unknown>;
   const pick = (key: string) => (typeof facing[key] === 'string' ? (facing[key] as string) : undefined);
-  return encodeRefusal({
+  return {
     code: String(facing['code']),
     message: String(facing['message']),
     details: { operation: pick('operation'), target: pick('target'), realm: pick('realm'), problem: pick('problem'), rule: pick('rule'), allow: pick('allow') },
-  });
+  };
 };
 
-export const makeBoundary = (): Boundary => {
+const refusalRecord = (error: unknown): unknown => encodeRefusal(refusalOf(error));
+
+const { then } = Promise.prototype;
+
+/** An answer CapTP can pass, or the refusal it gets instead: CapTP would otherwise send (and log) a serialization error. */
+const passable = (value: unknown): unknown => {
+  try {
+    (passStyleOf as (v: unknown) => string)(value);
+    return value;
+  } catch {
+    return refusalRecord(undefined);
+  }
+};
+
+/**
+ * Calls a guest function (`method` null) or a guest object's method over
+ * CapTP, and answers what the host should get (or throws the host error for
+ * a guest's throw, and a `RevokedError` once the realm ended): the
+ * supervisor's to do (./remote-realm.ts), as it is for exports.
+ */
+export type CallGuest = (target: object, method: string | null, args: readonly unknown[]) => Promise<unknown>;
+
+export const makeBoundary = (callGuest: CallGuest): Boundary => {
   const facets = new WeakMap<object, object>();
   const originals = new WeakMap<object, object>();
+  // The host's capabilities over the guest's own functions and objects, one per guest stand-in.
+  const guestCaps = new WeakMap<object, object>();
+
+  const guestCap = (target: object, methods: readonly string[] | null): object => {
+    const known = guestCaps.get(target);
+    if (known !== undefined) return known;
+    let made: object;
+    if (methods === null) {
+      made = harden((...args: unknown[]) => callGuest(target, null, args));
+    } else {
+      const record: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+      // Never a `then`: a guest object must not make itself a thenable the host's `await` would call.
+      for (const method of methods) {
+        if (method !== 'then') Object.defineProperty(record, method, { value: (...args: unknown[]) => callGuest(target, method, args), enumerable: true });
+      }
+      made = Far((getInterfaceOf(target) ?? 'Alleged: Object').replace(/^Alleged: /, ''), record);
+    }
+    guestCaps.set(target, made);
+    return made;
+  };
 
   const fromGuest = (value: unknown): unknown =>
-    decodeValue(value, other => originals.get(other) ?? other);
+    decodeValue(value, other => {
+      const remotable = remotableOf(other);
+      if (remotable !== undefined) return guestCap(remotable.target, remotable.methods);
+      return originals.get(other) ?? other;
+    });
 
   const settle = async (run: () => unknown): Promise<unknown> => {
     try {
-      return toGuest(await run());
+      return passable(toGuest(await run()));
     } catch (error) {
       return refusalRecord(error);
     }
@@ -72,7 +137,21 @@ export const makeBoundary = (): Boundary => {
   };
 
   const toGuest = (value: unknown): unknown =>
-    encodeValue(value, other => (typeof other === 'function' || getInterfaceOf(other) !== undefined ? facetOf(other) : other));
+    encodeValue(value, other => {
+      if (other instanceof Error) return encodeErrorValue(refusalOf(other));
+      if (other instanceof Promise) {
+        const followed = Reflect.apply(then, other, [(v: unknown) => passable(toGuest(v)), refusalRecord]) as Promise<unknown>;
+        return harden(followed);
+      }
+      return typeof other === 'function' || getInterfaceOf(other) !== undefined ? facetOf(other) : other;
+    });
 
-  return { out: toGuest, in: fromGuest, fail: refusalRecord };
+  const answers = (exported: unknown, method: string | null): boolean => {
+    if ((typeof exported !== 'object' && typeof exported !== 'function') || exported === null || !originals.has(exported)) return false;
+    if (method === null) return typeof exported === 'function';
+    const desc = Object.getOwnPropertyDescriptor(exported, method);
+    return desc !== undefined && typeof desc.value === 'function';
+  };
+
+  return { out: toGuest, in: fromGuest, fail: refusalRecord, answers };
 };

@@ -34,16 +34,27 @@ const isPlainRecord = (value: object): boolean => {
   return (proto === Object.prototype || proto === null) && getInterfaceOf(value) === undefined;
 };
 
-/** Bytes anywhere in plain data become tagged records; everything else is left as it is. */
+/**
+ * Bytes anywhere in plain data become tagged records; anything else that is
+ * not plain data (functions, remotables, errors, promises, class instances)
+ * is `mapOther`'s to decide. Arrays are read by index, never through their
+ * own `map`: a guest's Array subclass must not be handed this walk's callback.
+ */
 export const encodeValue = (value: unknown, mapOther: (v: object) => unknown = v => v): unknown => {
   if (typeof value !== 'object' || value === null) return typeof value === 'function' ? mapOther(value) : value;
   if (value instanceof Uint8Array) return makeTagged('bytes', toBase64(value));
   if (ArrayBuffer.isView(value)) return makeTagged('bytes', toBase64(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)));
   if (value instanceof ArrayBuffer) return makeTagged('bytes', toBase64(new Uint8Array(value)));
-  if (Array.isArray(value)) return harden(value.map(v => encodeValue(v, mapOther)));
-  if (value instanceof Error || value instanceof Promise) return value;
+  if (Array.isArray(value)) {
+    const length = value.length;
+    const out: unknown[] = [];
+    for (let i = 0; i < length; i += 1) out.push(encodeValue(value[i], mapOther));
+    return harden(out);
+  }
   if (isPlainRecord(value)) {
-    return harden(Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encodeValue(v, mapOther)])));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: encodeValue(v, mapOther), enumerable: true });
+    return harden(out);
   }
   return mapOther(value);
 };
@@ -57,21 +68,62 @@ const isTagged = (value: object): boolean => {
 };
 
 /** The inverse of `encodeValue`; refusal records are returned by `decodeValue` to the caller as they are. */
+/**
+ * The inverse of `encodeValue`: arrays and records decoded into fresh,
+ * hardened ones (a receiver never gets a mutable array), tagged bytes into
+ * fresh `Uint8Array`s; errors, promises, remotables and tagged records
+ * other than bytes are `mapOther`'s to decide.
+ */
 export const decodeValue = (value: unknown, mapOther: (v: object) => unknown = v => v): unknown => {
   if (typeof value === 'function') return mapOther(value);
   if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map(v => decodeValue(v, mapOther));
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    for (let i = 0; i < value.length; i += 1) out.push(decodeValue(value[i], mapOther));
+    return harden(out);
+  }
   if (isTagged(value)) {
     if ((getTag as (v: unknown) => string)(value) === 'bytes') return fromBase64((value as unknown as { payload: string }).payload);
-    return value;
+    return mapOther(value);
   }
-  if (value instanceof Error || value instanceof Promise) return value;
-  if (isPlainRecord(value)) return harden(Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decodeValue(v, mapOther)])));
+  if (isPlainRecord(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: decodeValue(v, mapOther), enumerable: true });
+    return harden(out);
+  }
   return mapOther(value);
 };
 
 /** A refusal as a tagged record that travels as an ordinary answer. */
 export const encodeRefusal = (refusal: Refusal): unknown => makeTagged('refusal', harden({ ...refusal }));
+
+/** An error that is a value (not thrown) in an answer: tagged like a refusal, but decoded into an error object, not thrown. */
+export const encodeErrorValue = (refusal: Refusal): unknown => makeTagged('error', harden({ ...refusal }));
+
+/** The refusal carried by a tagged `error` value, if `value` is one. */
+export const errorValueOf = (value: unknown): Refusal | undefined => {
+  if (typeof value !== 'object' || value === null || !isTagged(value) || (getTag as (v: unknown) => string)(value) !== 'error') return undefined;
+  return (value as unknown as { payload: Refusal }).payload;
+};
+
+/**
+ * A guest's own function (`methods` null) or Far object as it travels to the
+ * host: its CapTP stand-in and, for an object, its method names, which a
+ * presence does not carry. The host makes a capability over it with them.
+ */
+export const encodeRemotable = (target: object, methods: readonly string[] | null): unknown => makeTagged('remotable', harden({ target, methods }) as never);
+
+/** The guest function or object inside a tagged `remotable` record, if `value` is one. */
+export const remotableOf = (value: unknown): { readonly target: object; readonly methods: readonly string[] | null } | undefined => {
+  if (typeof value !== 'object' || value === null || !isTagged(value) || (getTag as (v: unknown) => string)(value) !== 'remotable') return undefined;
+  const payload = (value as unknown as { payload: unknown }).payload;
+  if (typeof payload !== 'object' || payload === null) return undefined;
+  const { target, methods } = payload as { target?: unknown; methods?: unknown };
+  if ((typeof target !== 'object' && typeof target !== 'function') || target === null) return undefined;
+  if (methods === null) return { target, methods };
+  if (!Array.isArray(methods) || methods.length > 256 || !methods.every(m => typeof m === 'string' && m.length <= 256)) return undefined;
+  return { target, methods: methods as string[] };
+};
 
 /** The refusal inside an answer, if the answer is one. */
 export const refusalOf = (value: unknown): Refusal | undefined => {

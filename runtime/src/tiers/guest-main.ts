@@ -10,18 +10,24 @@
  * is a call on a capability the host holds; this process needs no file
  * system or network of its own.
  *
+ * Nothing the guest does reaches the host's stdout or stderr: the thread's
+ * `console` is silent (./guest-quiet.ts) and CapTP's rejections are not
+ * logged. What an export answers must be passable: anything CapTP could not
+ * send (a class instance, a Date) is a guest error naming why, like a throw.
+ *
  * It answers one bootstrap method, `start(init)`, with the realm's exports.
  * Before it tells the host it is ready (where the host starts counting the
  * guest's CPU) it runs a throwaway realm once, so that the runtime's own
  * first-run costs are not charged to the guest.
  */
+import './guest-quiet.js';
 import '@cathedral/sdk/shims';
 import { readlinkSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { ensureLockdown } from '@cathedral/sdk/lockdown';
-import { type Channel, portChannel, processChannel } from './channel.js';
+import { type Channel, batching, isControl, portChannel, processChannel } from './channel.js';
 
-const channel: Channel = parentPort === null ? processChannel(process) : portChannel(parentPort);
+const channel: Channel = batching(parentPort === null ? processChannel(process) : portChannel(parentPort));
 const tid = (() => {
   try {
     return Number(readlinkSync('/proc/thread-self').split('/').pop());
@@ -34,12 +40,23 @@ ensureLockdown();
 
 const { makeCapTP } = await import('@endo/captp');
 const { E, Far } = await import('@endo/far');
+const { passStyleOf } = await import('@endo/pass-style');
 const { isRefusal, makeAdapters } = await import('./adapter.js');
 const { guestLocation, isGuestFacing } = await import('../guest-error.js');
-const { encodeRefusal } = await import('./codec.js');
+const { encodeRefusal, refusalOf } = await import('./codec.js');
+const { serveFastCalls } = await import('./fast-calls.js');
 const { makeGuestRealm } = await import('./guest-realm.js');
 
-const adapters = makeAdapters();
+// What a guest callback or guest object method the host called answers: like an export's answer.
+const adapters = makeAdapters(async run => {
+  try {
+    return passable(adapters.outgoing(await run()));
+  } catch (error) {
+    return guestRefusal(error);
+  }
+});
+/** Serves fast calls once the realm has started. */
+let serve: ((message: Readonly<Record<string, unknown>>) => void) | undefined;
 
 /**
  * Runs a throwaway realm once before answering `ready`. The host takes the
@@ -110,13 +127,25 @@ const guestRefusal = (error: unknown) => {
   }
 };
 
+/** An answer CapTP can send, or the guest error it is instead. */
+const passable = (answer: unknown): unknown => {
+  try {
+    (passStyleOf as (v: unknown) => string)(answer);
+    return answer;
+  } catch (error) {
+    const why = error instanceof Error ? ownString(error, 'message') ?? 'not passable' : 'not passable';
+    const message = `the answer cannot cross to the host: ${why.slice(0, 200)}`;
+    return encodeRefusal({ code: 'GUEST', message, details: { guestName: 'TypeError', guestMessage: message } });
+  }
+};
+
 const bootstrap = Far('GuestBootstrap', {
   start: async (init: Init) => {
     const { namespace, format } = await makeGuestRealm({
       name: init.name,
       main: init.main,
       roots: Object.fromEntries(Object.entries(init.roots).map(([k, v]) => [k, adapters.adapt(v)])),
-      caps: Object.fromEntries(Object.entries(init.caps).map(([k, v]) => [k, adapters.adapt(v)])),
+      caps: Object.fromEntries(Object.entries(init.caps).map(([k, v]) => [k, adapters.decode(v)])),
       services: adapters.adapt(init.services) as never,
       authority: init.authority === undefined ? undefined : adapters.adapt(init.authority),
       E,
@@ -124,6 +153,7 @@ const bootstrap = Far('GuestBootstrap', {
     });
     void format;
     const functions: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+    const callable = new Map<string, (...args: unknown[]) => unknown>();
     const values: Record<string, unknown> = {};
     for (const key of Object.keys(namespace)) {
       const value = namespace[key];
@@ -131,21 +161,52 @@ const bootstrap = Far('GuestBootstrap', {
         values[key] = adapters.outgoing(harden(value));
         continue;
       }
+      callable.set(key, value as (...args: unknown[]) => unknown);
       functions[key] = async (...args: unknown[]) => {
         try {
           const input = args.map(arg => adapters.incoming(arg));
-          return adapters.outgoing(await Reflect.apply(value, undefined, input));
+          return passable(adapters.outgoing(await Reflect.apply(value, undefined, input)));
         } catch (error) {
           return guestRefusal(error);
         }
       };
     }
-    return harden({ exports: Far('GuestExports', functions), names: Object.keys(functions), values });
+    // The fast path (./fast-calls.ts): hardened plain arguments in, the raw answer out; one that is not plain data waits here for CapTP.
+    const held = new Map<number, unknown>();
+    serve = serveFastCalls(
+      message => channel.send(message),
+      async (name, args) => {
+        try {
+          const value = callable.get(name);
+          if (value === undefined) throw new TypeError(`no exported function ${JSON.stringify(name)}`);
+          return { value: await Reflect.apply(value, undefined, args) };
+        } catch (error) {
+          return { refusal: refusalOf(guestRefusal(error)) };
+        }
+      },
+      (id, value) => held.set(id, value),
+    );
+    const pending = Far('GuestPending', {
+      take: (id: number) => {
+        const value = held.get(id);
+        held.delete(id);
+        try {
+          return passable(adapters.outgoing(value));
+        } catch (error) {
+          return guestRefusal(error);
+        }
+      },
+    });
+    return harden({ exports: Far('GuestExports', functions), names: Object.keys(functions), values, pending });
   },
 });
 
-const { dispatch } = makeCapTP('guest', (message: unknown) => channel.send(message), bootstrap);
+const { dispatch } = makeCapTP('guest', (message: unknown) => channel.send(message), bootstrap, { onReject: () => {} });
 channel.onMessage(message => {
+  if (isControl(message)) {
+    if (message.cathedral === 'call') serve?.(message);
+    return;
+  }
   void dispatch(message as never);
 });
 channel.send({ cathedral: 'ready', tid, pid: process.pid });

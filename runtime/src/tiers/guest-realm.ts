@@ -48,7 +48,8 @@ export const makeGuestRealm = async (options: GuestRealmOptions) => {
   const globals: Record<string, unknown> = { ...base, resolve: harden(resolve), request: harden(request), E: options.E, Far: options.Far };
   if (options.authority !== undefined) globals['authority'] = options.authority;
   for (const [key, value] of Object.entries(options.caps)) globals[key] = value;
-  const packages = makePackageLoader({ realm: name, app: roots.get('app'), globals: base, Compartment: RealmCompartment });
+  // Always the factory form: an adapter is itself callable, and would be taken for a factory.
+  const packages = makePackageLoader({ realm: name, app: () => roots.get('app'), globals: base, Compartment: RealmCompartment });
   const compartment = new RealmCompartment({
     __options__: true,
     name,

@@ -28,26 +28,22 @@ import { Far } from '@endo/pass-style';
 import { GuestError, RevokedError, isErrorCode, makeError } from '@cathedral/sdk';
 import { copyOut } from '../copy-out.js';
 import { makeConsoleSink } from '../console.js';
-import { makeBoundary } from './boundary.js';
+import { type CallGuest, makeBoundary } from './boundary.js';
 import { callExport, type Parent, type Realm, type RealmContext } from '../realm.js';
 import { makeRealmParts } from '../realm-parts.js';
 import type { RealmRecord } from '../registry.js';
 import type { CheckedSpec } from '../spec.js';
-import { type Channel, childChannel, isControl, workerChannel } from './channel.js';
-import { type Refusal, refusalOf } from './codec.js';
+import { type Channel, batching, childChannel, isControl, workerChannel } from './channel.js';
+import { type Refusal, encodeRefusal, refusalOf } from './codec.js';
+import { makeFastCaller } from './fast-calls.js';
 import { processClock, threadClock, watchCpu } from './cpu-clock.js';
+import { type KernelStart, RUNTIME_HEAP_MB, kernelStart } from './kernel.js';
+import { makeInbound } from './inbound.js';
 
 const guestMain = new URL('./guest-main.js', import.meta.url);
 // Generous: a guest's start (lockdown, the parser) can take seconds on a loaded machine.
 const READY_MS = 120_000;
 const POLL_MS = 1;
-/**
- * Old-space heap the guest runtime itself holds before a line of the guest
- * runs (SES, CapTP, the module parser: about 22 MB on Node 20). A heap
- * budget is what the guest may add on top: counted from zero, any `heapMb`
- * under ~24 could not even start, and the guest was blamed for it.
- */
-const RUNTIME_HEAP_MB = 32;
 /** How long a dead child's stderr may take to drain before its end is decided. */
 const STDERR_DRAIN_MS = 250;
 
@@ -66,22 +62,31 @@ const publish = (event: SupervisionEvent) => {
   if (supervision.hasSubscribers) supervision.publish(harden(event));
 };
 
-/** A refusal or guest error received from the guest, as a host error. */
-const fromRefusal = (refusal: Refusal, realm: string, operation: string): Error => {
+/**
+ * A refusal or guest error received from the guest, as a host error. The
+ * guest's location is in the message unless `locate` is false: a guest
+ * function the host called on a guest's behalf fails back to that guest
+ * (restated by the gate), which gets no `file:line:column` text from it.
+ */
+const fromRefusal = (refusal: Refusal, realm: string, operation: string, locate = true): Error => {
   const d = refusal.details;
+  if (refusal.code === 'GUEST' && d['guestName'] === undefined && d['problem'] !== undefined) {
+    // Not a throw: the host's own refusal of what the guest sent (./inbound.ts, ./fast-calls.ts).
+    return new GuestError({ operation: d['operation'] ?? operation, realm, problem: d['problem'], rule: d['rule'] ?? 'answers from a guest must cross the boundary' });
+  }
   if (refusal.code === 'GUEST') {
     const location = d['location'];
     return new GuestError({
       operation,
       realm,
-      problem: `the guest threw ${d['guestName'] ?? 'Error'}: ${d['guestMessage'] ?? ''}${location === undefined ? '' : ` (at ${location})`}`,
+      problem: `the guest threw ${d['guestName'] ?? 'Error'}: ${d['guestMessage'] ?? ''}${location === undefined || !locate ? '' : ` (at ${location})`}`,
       rule: 'guest errors reach the host as reports, never as guest objects',
       location,
       guestName: d['guestName'] ?? 'Error',
       guestMessage: d['guestMessage'] ?? '',
     });
   }
-  if (!isErrorCode(refusal.code)) return fromRefusal({ ...refusal, code: 'GUEST' }, realm, operation);
+  if (!isErrorCode(refusal.code)) return fromRefusal({ ...refusal, code: 'GUEST' }, realm, operation, locate);
   return makeError(refusal.code, {
     operation: d['operation'] ?? operation,
     target: d['target'],
@@ -130,14 +135,15 @@ const startWorker = (spec: CheckedSpec): Started => {
   };
 };
 
-const startProcess = (spec: CheckedSpec): Started => {
-  const heapMb = spec.budget.heapMb;
+const startProcess = (spec: CheckedSpec, kernel: KernelStart): Started => {
   const child = fork(guestMain, [], {
     env: {},
-    execArgv: heapMb === undefined ? [] : [`--max-old-space-size=${Math.ceil(RUNTIME_HEAP_MB + heapMb)}`],
+    ...(kernel.execPath === undefined ? {} : { execPath: kernel.execPath }),
+    execArgv: [...kernel.execArgv],
     serialization: 'advanced',
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  const { cgroup } = kernel;
   let stderr = '';
   child.stdout?.resume();
   child.stderr?.on('data', (chunk: Buffer) => {
@@ -150,8 +156,12 @@ const startProcess = (spec: CheckedSpec): Started => {
       if (decided) return;
       decided = true;
       clearTimeout(drain);
-      const heap = /heap out of memory|Reached heap limit|Allocation failed/.test(stderr);
-      listener(heap ? outOfHeap(spec) : signal !== null ? `crashed: ${signal}` : code === 0 ? 'exited' : `crashed: exit code ${code}`);
+      // V8's own heap limit, or the OOM killer of the realm's memory cgroup (an off-heap bomb).
+      const heap = /heap out of memory|Reached heap limit|Allocation failed/.test(stderr) || cgroup?.reason().reason === 'oom-kill';
+      const launcher = kernel.launcherFailure(code);
+      listener(heap ? outOfHeap(spec) : launcher ?? (signal !== null ? `crashed: ${signal}` : code === 0 ? 'exited' : `crashed: exit code ${code}`));
+      // Only now: the cgroup's OOM counter was read above.
+      void kernel.release();
     };
     // 'exit' can come before the last of stderr, which says whether V8 ran out of heap.
     const drain = setTimeout(decide, STDERR_DRAIN_MS);
@@ -188,10 +198,12 @@ const startProcess = (spec: CheckedSpec): Started => {
 export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, parent: Parent): Promise<{ realm: Realm; record: RealmRecord }> => {
   const { name } = spec;
   const parts = makeRealmParts(spec, context, parent);
-  const boundary = makeBoundary();
+  const boundary = makeBoundary((target, method, args) => callGuest(target, method, args));
   const { record, gate } = parts;
   const tier = spec.tier === 'worker' ? 'worker' : 'process';
-  const started = tier === 'worker' ? startWorker(spec) : startProcess(spec);
+  const kernel = tier === 'process' ? kernelStart(spec, context.kernel) : undefined;
+  const started = kernel === undefined ? startWorker(spec) : startProcess(spec, kernel);
+  const channel = batching(started.channel);
   const timers = new Set<NodeJS.Timeout>();
   // The guest's CPU clock, and its reading once the guest had started.
   let cpu: { readonly clock: () => number | undefined; readonly base: number } | undefined;
@@ -202,7 +214,38 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     endReason = reason;
     record.terminate(reason);
   };
+  const ended = (operation: string) =>
+    new RevokedError({ operation, realm: name, problem: `the realm ended (${endReason ?? 'terminated'})`, rule: 'an ended realm answers no calls', allow: 'spawn the realm again' });
+  // Calls into the guest's own functions and objects the host received (./boundary.ts), as into exports.
+  const callGuest: CallGuest = async (target, method, args) => {
+    const operation = method === null ? 'call a guest function' : `call "${method}" of a guest object`;
+    if (!gate.isLive()) throw ended(operation);
+    let answer: unknown;
+    try {
+      const sent = args.map(arg => boundary.out(gate.wrap(arg, 'argument')));
+      const remote = E(target) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>> & ((...a: unknown[]) => Promise<unknown>);
+      answer = await (method === null ? remote(...sent) : remote[method]!(...sent));
+    } catch (error) {
+      if (!gate.isLive()) throw ended(operation);
+      throw error;
+    }
+    const refusal = refusalOf(answer);
+    if (refusal !== undefined) throw fromRefusal(refusal, name, operation, false);
+    return copyOut(boundary.in(answer));
+  };
   let captp: ReturnType<typeof makeCapTP> | undefined;
+  // The guest keeps the host's event loop alive only while the host waits
+  // for one of its answers: CapTP questions and fast calls out, answers back.
+  let waitingFor = 0;
+  const waiting = (delta: 1 | -1) => {
+    waitingFor += delta;
+    if (gate.isLive() && (waitingFor === 0 || (waitingFor === 1 && delta === 1))) started.hold(waitingFor > 0);
+  };
+  const fast = makeFastCaller(message => channel.send(message), waiting, problem => ({
+    code: 'GUEST',
+    message: problem,
+    details: { problem: `the guest's answer cannot cross to the host: ${problem}`, rule: 'answers from a guest are plain data, capabilities or bytes, bounded in size and nesting' },
+  }));
   parts.onEnd(reason => {
     endReason ??= reason;
     // Read before the stop: the guest's CPU time at the moment it is stopped.
@@ -211,8 +254,9 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
     captp?.abort(new Error(`the realm ended (${reason})`));
+    fast.rejectAll(new Error(`the realm ended (${reason})`));
     started.stop();
-    started.channel.close();
+    channel.close();
     publish({ event: 'ended', realm: name, tier, reason, ...(cpu === undefined || now === undefined ? {} : { cpuMs: (now - cpu.base) / 1e6 }) });
   });
   started.onExit(reason => end(reason));
@@ -221,37 +265,45 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     const timer = setTimeout(() => reject(new Error('the guest did not start in time')), READY_MS);
     timers.add(timer);
     parts.done.then(({ reason }) => reject(new Error(`the guest ended while starting (${reason})`)));
-    // The guest keeps the host's event loop alive only while the host waits
-    // for one of its answers: questions out, answers back, counted here.
     const questions = new Set<unknown>();
-    const track = (held: boolean) => {
-      if (gate.isLive()) started.hold(held);
-    };
+    const exported = new Map<string, unknown>();
     captp = makeCapTP(
       `host:${name}`,
       message => {
         const { type, questionID } = message as { type?: string; questionID?: unknown };
         if ((type === 'CTP_CALL' || type === 'CTP_BOOTSTRAP') && questionID !== undefined) {
-          questions.add(questionID);
-          if (questions.size === 1) track(true);
+          if (!questions.has(questionID)) {
+            questions.add(questionID);
+            waiting(1);
+          }
         }
-        started.channel.send(message);
+        channel.send(message);
       },
       undefined,
-      { onReject: () => {} },
+      { onReject: () => {}, exportHook: (value, slot) => exported.set(slot, value) },
     );
     const dispatch = captp.dispatch;
-    started.channel.onMessage(message => {
+    const inbound = makeInbound({ realm: name, exported: slot => exported.get(slot), answers: boundary.answers });
+    const take = (message: unknown): void => {
+      let verdict = inbound.check(message);
+      if (verdict.kind === 'dispatch' && !dispatch(message) && gate.isLive()) verdict = inbound.afterFailedDispatch(message);
+      if (verdict.kind === 'replace' && !dispatch(verdict.message) && gate.isLive()) verdict = { kind: 'violation', problem: 'a replaced answer CapTP could not take' };
+      if (verdict.kind === 'refuse-call') channel.send(verdict.reply);
+      if (verdict.kind === 'violation' && gate.isLive()) end(`crashed: protocol error (${verdict.problem})`);
+    };
+    channel.onMessage(message => {
       if (isControl(message)) {
         if (message.cathedral === 'ready') {
           clearTimeout(timer);
           resolve(message as { tid?: number; pid?: number });
+        } else if (message.cathedral === 'return') {
+          fast.onReturn(message);
         }
         return;
       }
-      dispatch(message);
+      take(message);
       const { type, answerID } = message as { type?: string; answerID?: unknown };
-      if (type === 'CTP_RETURN' && questions.delete(answerID) && questions.size === 0) track(false);
+      if (type === 'CTP_RETURN' && questions.delete(answerID)) waiting(-1);
     });
   });
   const refuseStart = (error: unknown): never => {
@@ -294,7 +346,7 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     harden({ name, main: spec.main, roots: Object.fromEntries(parts.roots), caps, services, authority }),
   );
   const guest = (captp as ReturnType<typeof makeCapTP>).getBootstrap();
-  let started_: { exports: object; names: string[]; values: Record<string, unknown> };
+  let started_: { exports: object; names: string[]; values: Record<string, unknown>; pending: object };
   try {
     const answer = await E(guest as never as { start(i: unknown): Promise<unknown> }).start(init);
     const refusal = refusalOf(answer);
@@ -322,8 +374,6 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     });
   }
 
-  const ended = (operation: string) =>
-    new RevokedError({ operation, realm: name, problem: `the realm ended (${endReason ?? 'terminated'})`, rule: 'an ended realm answers no calls', allow: 'spawn the realm again' });
   const exports: Record<string, unknown> = {};
   for (const key of started_.names) {
     exports[key] = async (...args: unknown[]) => {
@@ -331,8 +381,16 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
       if (!gate.isLive()) throw ended(operation);
       let answer: unknown;
       try {
-        const sent = args.map(arg => boundary.out(gate.wrap(arg, 'argument')));
-        answer = await (E(started_.exports) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[key]!(...sent);
+        // Plain data both ways takes the fast path (./fast-calls.ts); anything else, or an answer that is not plain, CapTP's.
+        const quick = fast.call(key, args);
+        const got = quick === undefined ? undefined : await quick;
+        if (got?.kind === 'value') return got.value;
+        if (got?.kind === 'refusal') answer = encodeRefusal(got.refusal);
+        else if (got?.kind === 'held') answer = await E(started_.pending as { take(id: number): Promise<unknown> }).take(got.id);
+        else {
+          const sent = args.map(arg => boundary.out(gate.wrap(arg, 'argument')));
+          answer = await (E(started_.exports) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[key]!(...sent);
+        }
       } catch (error) {
         if (!gate.isLive()) throw ended(operation);
         throw error;
@@ -350,12 +408,13 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     exports: frozen,
     call: callExport(name, frozen),
     done: parts.done,
-    enforcement: harden({
+    enforcedBy: harden({
       names: `resolution table + SES compartment in a ${spec.tier === 'worker' ? 'worker thread' : 'child process'}`,
       ceiling: 'realm gate (every capability call, in the host)',
       cpuMs: cpuMs === undefined ? 'not asked' : `host watchdog on the guest's CPU clock (/proc), every ${POLL_MS} ms near the limit`,
       wallMs: wallMs === undefined ? 'not asked' : 'host timer',
-      heapMb: spec.budget.heapMb === undefined ? 'not asked' : `${spec.tier === 'worker' ? 'V8 resourceLimits' : 'V8 --max-old-space-size'}, on top of ${RUNTIME_HEAP_MB} MB for the guest runtime (ArrayBuffers not counted${spec.tier === 'worker' ? '' : '; no kernel limit yet'})`,
+      heapMb: spec.budget.heapMb === undefined ? 'not asked' : `V8 resourceLimits, on top of ${RUNTIME_HEAP_MB} MB for the guest runtime (ArrayBuffers not counted)`,
+      ...kernel?.enforcedBy,
       hostSurvivesFatalError: spec.tier === 'process' ? 'yes' : 'no: a V8 fatal error in a worker ends the host',
     }),
     terminate: async () => {

@@ -1,0 +1,193 @@
+/**
+ * The transport to worker and process realms: the fast path for plain data
+ * (src/tiers/fast-calls.ts, src/tiers/plain.ts), CapTP's path for anything
+ * else, the host's checks on what a guest sends (src/tiers/inbound.ts), and
+ * the bounds on a guest's answers.
+ *
+ * One realm per tier serves most tests, spawned once: each spawn is a thread
+ * or process on a shared two-core machine.
+ */
+import test from 'ava';
+import { Far } from '@endo/far';
+import { memory } from '@cathedral/powerbox';
+import { isCathedralError } from '@cathedral/sdk';
+import type { Realm } from '../src/index.js';
+import { MAX_PLAIN_DEPTH, NOT_PLAIN, acceptPlain, plainCopy } from '../src/tiers/plain.js';
+import { MAX_DEPTH, depthOf, makeInbound } from '../src/tiers/inbound.js';
+import { call, makeTestHost } from './_realm.js';
+import { type RemoteTier, remoteTiers } from './_supervision.js';
+
+const MAIN = `
+export const echo = x => x;
+export const record = x => ({ ...x, seen: true });
+export const bytes = n => new Uint8Array(n).fill(7);
+export const fail = m => { throw new TypeError(m); };
+export const never = () => new Promise(() => {});
+export const nest = depth => { let v = []; for (let i = 0; i < depth; i += 1) v = [v]; return v; };
+export const frozen = x => Object.isFrozen(x) && (typeof x !== 'object' || Object.values(x).every(v => typeof v !== 'object' || v === null || Object.isFrozen(v)));
+export const useCap = async (cap, x) => cap.twice(x);
+export const date = () => ({ when: new Date(0) });
+export const fn = () => x => x * 2;
+export const obj = () => ({ counter: Far('Counter', { add: (a, b) => a + b }) });
+export const thenable = () => ({ counter: Far('Counter', { add: (a, b) => a + b, then: () => 'a guest then' }) });
+`;
+
+const realms = new Map<RemoteTier, Realm>();
+const realmAt = async (tier: RemoteTier): Promise<Realm> => {
+  const known = realms.get(tier);
+  if (known !== undefined) return known;
+  const { host } = await makeTestHost();
+  const realm = await host.spawn({ tier, name: `transport-${tier}`, main: 'app://main.js', realms: { app: memory({ 'main.js': MAIN }) } });
+  realms.set(tier, realm);
+  return realm;
+};
+test.after.always(async () => {
+  for (const realm of realms.values()) await realm.terminate();
+});
+
+const deepFrozen = (value: unknown): boolean =>
+  typeof value !== 'object' || value === null || (Object.isFrozen(value) && Object.values(value).every(deepFrozen));
+
+for (const tier of remoteTiers) {
+  test.serial(`[${tier}] plain data goes both ways and arrives hardened, as host-made data`, async t => {
+    const realm = await realmAt(tier);
+    const input = { name: 'x', tags: ['a', 'b'], n: 3, big: 10n, nothing: undefined, nested: { deep: [1, { z: null }] } };
+    const answer = await call<Record<string, unknown>>(realm, 'record', input);
+    t.deepEqual(answer, { ...input, seen: true });
+    t.true(deepFrozen(answer));
+    t.is(Object.getPrototypeOf(answer), Object.prototype);
+    t.true(await call<boolean>(realm, 'frozen', { a: { b: [1] } }), 'the guest receives hardened arguments');
+    t.false(Object.isFrozen(input), "the host's own argument is not hardened by the call");
+  });
+
+  test.serial(`[${tier}] answers that are not plain data still cross: bytes through CapTP, a guest error for a Date`, async t => {
+    const realm = await realmAt(tier);
+    const bytes = await call<Uint8Array>(realm, 'bytes', 3);
+    t.true(bytes instanceof Uint8Array);
+    t.deepEqual([...bytes], [7, 7, 7]);
+    const dated = await t.throwsAsync(call(realm, 'date'));
+    t.true(isCathedralError(dated, 'GUEST'), String(dated));
+  });
+
+  test.serial(`[${tier}] arguments that are not plain data take CapTP's path: bytes and capabilities`, async t => {
+    const realm = await realmAt(tier);
+    const back = await call<Uint8Array>(realm, 'echo', new Uint8Array([1, 2, 3]));
+    t.deepEqual([...back], [1, 2, 3]);
+    const cap = Far('Twice', { twice: (x: number) => x * 2 });
+    t.is(await call(realm, 'useCap', cap, 5), 10);
+  });
+
+  test.serial(`[${tier}] a guest throw on the fast path is a GuestError naming the guest's error`, async t => {
+    const realm = await realmAt(tier);
+    const error = await t.throwsAsync(call(realm, 'fail', 'no luck'));
+    t.true(isCathedralError(error, 'GUEST'));
+    t.regex(error!.message, /TypeError: no luck/);
+  });
+
+  test.serial(`[${tier}] a guest answer nested deeper than the bound is refused with a GuestError, and the host goes on`, async t => {
+    const realm = await realmAt(tier);
+    t.is((await call<unknown[]>(realm, 'nest', 10)).length, 1);
+    const error = await t.throwsAsync(call(realm, 'nest', MAX_DEPTH + 10));
+    t.true(isCathedralError(error, 'GUEST'), String(error));
+    t.regex(error!.message, /nests deeper than/);
+    t.is(await call(realm, 'echo', 'still answering'), 'still answering');
+  });
+
+  test.serial(`[${tier}] many calls in flight each get their own answer`, async t => {
+    const realm = await realmAt(tier);
+    const answers = await Promise.all(Array.from({ length: 300 }, (_, i) => call(realm, i % 3 === 0 ? 'echo' : 'record', i % 3 === 0 ? i : { i })));
+    answers.forEach((answer, i) => t.deepEqual(answer, i % 3 === 0 ? i : { i, seen: true }));
+  });
+
+  test.serial(`[${tier}] a function or Far object the guest answers is a host capability over it; a thenable one is a GuestError`, async t => {
+    const realm = await realmAt(tier);
+    const twice = await call<(x: number) => Promise<number>>(realm, 'fn');
+    t.is(typeof twice, 'function');
+    t.is(await twice(21), 42);
+    const { counter } = await call<{ counter: { add(a: number, b: number): Promise<number> } }>(realm, 'obj');
+    t.is(await counter.add(2, 3), 5);
+    const thenable = await t.throwsAsync(call(realm, 'thenable'));
+    t.true(isCathedralError(thenable, 'GUEST'), String(thenable));
+    t.regex(thenable!.message, /thenable/);
+  });
+
+  test.serial(`[${tier}] a fast call still waiting when the realm ends rejects with RevokedError, as does a guest function the host kept`, async t => {
+    const { host } = await makeTestHost();
+    const realm = await host.spawn({ tier, name: `transport-end-${tier}`, main: 'app://main.js', realms: { app: memory({ 'main.js': MAIN }) } });
+    const twice = await call<(x: number) => Promise<number>>(realm, 'fn');
+    const pending = call(realm, 'never');
+    await realm.terminate();
+    const error = await t.throwsAsync(pending);
+    t.true(isCathedralError(error, 'REVOKED'), String(error));
+    const after = await t.throwsAsync(twice(1));
+    t.true(isCathedralError(after, 'REVOKED'), 'a guest function the host kept refuses once the realm ended');
+  });
+}
+
+test('plain - acceptPlain takes plain data and hardens it', t => {
+  const value = { a: [1, 'x', null, undefined, true, 2n], b: { c: {} } };
+  t.is(acceptPlain(value), undefined);
+  t.true(deepFrozen(value));
+});
+
+test('plain - acceptPlain refuses what is not plain data, naming it', t => {
+  t.regex(acceptPlain({ when: new Date(0) }) ?? '', /Date/);
+  t.regex(acceptPlain([new Map()]) ?? '', /Map/);
+  t.regex(acceptPlain({ b: new Uint8Array(1) }) ?? '', /Uint8Array/);
+  // eslint-disable-next-line no-sparse-arrays
+  t.regex(acceptPlain([1, , 3]) ?? '', /holes/);
+  t.regex(acceptPlain({ [Symbol('s')]: 1 }) ?? '', /symbol/);
+  let deep: unknown = [];
+  for (let i = 0; i < MAX_PLAIN_DEPTH + 1; i += 1) deep = [deep];
+  t.regex(acceptPlain(deep) ?? '', /deeper/);
+  t.false(Object.isFrozen(deep), 'a refused value is not hardened');
+});
+
+test('plain - plainCopy copies plain data, reading each property once, and sends anything else down the slow path', t => {
+  let reads = 0;
+  const source = { get a() { reads += 1; return [1, { b: 'x' }]; } };
+  const copy = plainCopy(source);
+  t.deepEqual(copy, { a: [1, { b: 'x' }] });
+  t.is(reads, 1);
+  t.not(copy, source);
+  t.is(Object.getOwnPropertyDescriptor(copy, 'a')?.get, undefined, 'the copy holds data, not the getter');
+  for (const value of [[new Uint8Array(1)], [() => 1], [new (class X {})()], [Promise.resolve(1)], { s: Symbol('s') }]) t.is(plainCopy(value), NOT_PLAIN);
+  const proxied = plainCopy(new Proxy([1, 2], {}));
+  t.deepEqual(proxied, [1, 2]);
+  t.notThrows(() => structuredClone(proxied), 'a Proxy is copied into a fresh array that a structured clone takes');
+});
+
+test('inbound - depthOf counts JSON nesting, skipping strings', t => {
+  t.is(depthOf('[[["[[[[", {"a": [1]}]]]', 10), 5);
+  t.is(depthOf('[[["[[[[", {"a": [1]}]]]', 2), 3, 'stops one past the limit');
+  t.is(depthOf('"\\"[[[["', 1), 0);
+  t.is(depthOf(`${'['.repeat(600)}${']'.repeat(600)}`, MAX_DEPTH), MAX_DEPTH + 1);
+});
+
+test('inbound - a call on a missing method, a pipelined answer or a property read is answered by the host, never dispatched', t => {
+  const facet = { echo: () => 1 };
+  const inbound = makeInbound({ realm: 'r', exported: slot => (slot === 'o+1' ? facet : undefined), answers: (o, m) => o === facet && m === 'echo' });
+  const callOf = (target: string, body: string) => ({ type: 'CTP_CALL', epoch: 0, questionID: 'q-1', target, method: { body, slots: [] } });
+  t.is(inbound.check(callOf('o-1', '["echo",[1]]')).kind, 'dispatch');
+  for (const message of [callOf('o-1', '["nope",[1]]'), callOf('q-3', '["echo",[1]]'), callOf('p-1', '["echo",[1]]'), callOf('o-1', '["echo"]'), callOf('o-2', '["echo",[1]]')]) {
+    const verdict = inbound.check(message);
+    t.is(verdict.kind, 'refuse-call', message.method.body);
+    if (verdict.kind === 'refuse-call') t.is((verdict.reply as { answerID: string }).answerID, 'q-1');
+  }
+  t.is(inbound.check(callOf('o-1', `["echo",[${'['.repeat(600)}${']'.repeat(600)}]]`)).kind, 'refuse-call');
+});
+
+test('inbound - an answer too deep is replaced by a refusal; an unknown message is a violation', t => {
+  const inbound = makeInbound({ realm: 'r', exported: () => undefined, answers: () => false });
+  const deep = inbound.check({ type: 'CTP_RETURN', epoch: 0, answerID: 'q-2', result: { body: `${'['.repeat(600)}${']'.repeat(600)}`, slots: [] } });
+  t.is(deep.kind, 'replace');
+  if (deep.kind === 'replace') {
+    const replaced = deep.message as { answerID: string; result: { body: string } };
+    t.is(replaced.answerID, 'q-2');
+    t.regex(replaced.result.body, /refusal/);
+    t.regex(replaced.result.body, /nests deeper than 512/);
+  }
+  t.is(inbound.check({ type: 'CTP_RETURN', epoch: 0, answerID: 'q-2', result: { body: '[1]', slots: [] } }).kind, 'dispatch');
+  t.is(inbound.check({ type: 'CTP_ABORT', epoch: 0 }).kind, 'violation');
+  t.is(inbound.check('CTP_CALL').kind, 'violation');
+});
