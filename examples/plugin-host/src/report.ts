@@ -7,7 +7,7 @@
  *
  * Everything that came from a guest goes through `printable`, so a plugin
  * cannot move the cursor or forge other lines of this output. What enforces
- * each limit is printed as the runtime reported it (`realm.enforcement`),
+ * each limit is printed as the runtime reported it (`realm.enforcedBy`),
  * never reworded: the output must not claim more than the runtime does.
  */
 import { type Data, printable } from './guest-data.js';
@@ -31,7 +31,7 @@ export const headerLines = (plugins: ReadonlyArray<{ readonly name: string; read
   ];
 };
 
-/** Numbers each distinct `realm.enforcement` record, for the lines of the summary. */
+/** Numbers each distinct `realm.enforcedBy` record, for the lines of the summary. */
 export const makeLegend = () => {
   const records: Array<Readonly<Record<string, string>>> = [];
   const keys: string[] = [];
@@ -157,7 +157,7 @@ export const summaryLines = (result: PluginHostResult, legend: Legend): string[]
   for (const skipped of result.skipped) lines.push(`skipped ${printable(skipped.name)}: ${skipped.reason}`);
   for (const report of result.reports) lines.push(`cathedral: ${report}`);
   const legendLines = legend.lines();
-  if (legendLines.length > 0) lines.push('What enforces the limits, as each realm reported it (realm.enforcement):', ...legendLines);
+  if (legendLines.length > 0) lines.push('What enforces the limits, as each realm reported it (realm.enforcedBy):', ...legendLines);
   lines.push(result.ok ? 'Every plugin behaved as expected.' : 'Something did not behave as expected (exit code 1).');
   return lines;
 };

@@ -45,7 +45,7 @@ export interface Limits {
   readonly extraRoots: readonly string[];
   /** Whether the realm holds `authority` over its own realm. */
   readonly authority: boolean;
-  /** `realm.enforcement`, verbatim: what enforces each limit on this machine. */
+  /** `realm.enforcedBy`, verbatim: what enforces each limit on this machine. */
   readonly enforcement: Readonly<Record<string, string>>;
 }
 

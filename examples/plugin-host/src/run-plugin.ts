@@ -112,7 +112,7 @@ export const runPlugin = async (context: RunContext, name: string, policy: Plugi
       ceiling: [...policy.ceiling],
       extraRoots: Object.keys(realms).filter(key => key !== 'app' && key !== 'system'),
       authority: policy.authority,
-      enforcement: { ...realm.enforcement },
+      enforcement: { ...realm.enforcedBy },
     });
     const { transform, run } = realm.exports;
     let call: string;

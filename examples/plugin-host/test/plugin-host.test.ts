@@ -177,7 +177,7 @@ test('showcase - prints a header, a block per plugin in folder order, hosted plu
   t.true(lines.includes('  ok      reader     run() → 2 reads: OK, then REVOKED'));
   t.true(lines.some(l => /^ {6}read 2 +REVOKED +readText "user:\/\/notes\.txt" in realm "reader": the capability was revoked/.test(l)));
   t.true(lines.includes('7 plugins ran, and 3 hosted by them; 1 stopped by the runtime, as expected; 20 escape attempts, 20 refused; 2 host checks, all passed; the system root is unchanged'));
-  t.true(lines.includes('What enforces the limits, as each realm reported it (realm.enforcement):'));
+  t.true(lines.includes('What enforces the limits, as each realm reported it (realm.enforcedBy):'));
   t.true(lines.some(l => /^ {2}\[1\] /.test(l)));
   t.false(lines.some(l => /^ {2}\[2\] /.test(l)));
   t.is(lines.at(-1), 'Every plugin behaved as expected.');
