@@ -274,6 +274,9 @@ for (const tier of remoteTiers) {
     t.is(overshoots.length, 15);
     const sorted = [...overshoots].sort((a, b) => a - b);
     t.log(`${tier}: CPU past a 100 ms budget when stopped: median ${median(overshoots).toFixed(2)} ms, min ${sorted[0]!.toFixed(2)}, max ${sorted.at(-1)!.toFixed(2)} ms`);
-    t.true(median(overshoots) <= 20, `median overshoot ${median(overshoots).toFixed(2)} ms`);
+    // The native watchdog (a thread of its own on the kernel's CPU clock) holds the issue's 2 ms;
+    // the /proc poller of a machine without the addon, a looser bound.
+    const bound = kernelWallStatus().present ? 2 : 20;
+    t.true(median(overshoots) <= bound, `median overshoot ${median(overshoots).toFixed(2)} ms (bound ${bound} ms)`);
   });
 }

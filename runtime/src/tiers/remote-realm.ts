@@ -38,6 +38,7 @@ import { type Refusal, encodeRefusal, refusalOf } from './codec.js';
 import { makeFastCaller } from './fast-calls.js';
 import { processClock, threadClock, watchCpu } from './cpu-clock.js';
 import { type KernelStart, RUNTIME_HEAP_MB, kernelStart } from './kernel.js';
+import { type CpuWatchdog, addon, processCpuNs, threadCpuNs, watchCpu as nativeWatch } from '@cathedral/kernel-native';
 import { makeInbound } from './inbound.js';
 
 const guestMain = new URL('./guest-main.js', import.meta.url);
@@ -159,7 +160,8 @@ const startProcess = (spec: CheckedSpec, kernel: KernelStart): Started => {
       // V8's own heap limit, or the OOM killer of the realm's memory cgroup (an off-heap bomb).
       const heap = /heap out of memory|Reached heap limit|Allocation failed/.test(stderr) || cgroup?.reason().reason === 'oom-kill';
       const launcher = kernel.launcherFailure(code);
-      listener(heap ? outOfHeap(spec) : launcher ?? (signal !== null ? `crashed: ${signal}` : code === 0 ? 'exited' : `crashed: exit code ${code}`));
+      // SIGXCPU: the kernel's RLIMIT_CPU backstop behind the watchdog.
+      listener(heap ? outOfHeap(spec) : signal === 'SIGXCPU' ? 'budget: cpu' : launcher ?? (signal !== null ? `crashed: ${signal}` : code === 0 ? 'exited' : `crashed: exit code ${code}`));
       // Only now: the cgroup's OOM counter was read above.
       void kernel.release();
     };
@@ -249,7 +251,7 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
   parts.onEnd(reason => {
     endReason ??= reason;
     // Read before the stop: the guest's CPU time at the moment it is stopped.
-    const now = cpu?.clock();
+    const now = firedNs ?? cpu?.clock();
     unwatch();
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
@@ -259,7 +261,19 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     channel.close();
     publish({ event: 'ended', realm: name, tier, reason, ...(cpu === undefined || now === undefined ? {} : { cpuMs: (now - cpu.base) / 1e6 }) });
   });
-  started.onExit(reason => end(reason));
+  // A child the native watchdog killed dies of SIGKILL: its watchdog says whether it fired.
+  let native: CpuWatchdog | undefined;
+  /** The guest's CPU clock when the native watchdog fired (a killed child's clock cannot be read after). */
+  let firedNs: number | undefined;
+  started.onExit(reason => {
+    const watchdog = native;
+    if (watchdog === undefined || endReason !== undefined) return end(reason);
+    const fallback = setTimeout(() => end(reason), 200);
+    void watchdog.done.then(event => {
+      clearTimeout(fallback);
+      end(event.outcome === 'fired' ? 'budget: cpu' : reason);
+    });
+  });
 
   const ready = new Promise<{ tid?: number; pid?: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the guest did not start in time')), READY_MS);
@@ -321,15 +335,36 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
 
   // Budgets: the CPU baseline is taken after the guest's bootstrap (lockdown).
   const { cpuMs, wallMs } = spec.budget;
-  const clock = started.clockFor(info);
+  // The kernel's CPU clock of the guest (the addon), else /proc's; the native
+  // watchdog is a thread of its own that kills a child or notifies for a
+  // worker, free of this event loop; without the addon, a poller on it.
+  const id = tier === 'worker' ? info.tid : info.pid;
+  const nativeClock = id === undefined || addon() === undefined ? undefined : tier === 'worker' ? () => threadCpuNs(id) : () => processCpuNs(id);
+  const clock = nativeClock ?? started.clockFor(info);
   const base = clock?.();
   if (clock !== undefined && base !== undefined) cpu = { clock, base };
+  let cpuEnforcedBy = 'not asked';
   if (cpuMs !== undefined) {
     if (clock === undefined || base === undefined) {
       end('budget: cpu unavailable');
       throw makeError('UNSUPPORTED', { operation: 'spawn', target: 'budget.cpuMs', realm: name, problem: 'no CPU clock for the guest on this machine', rule: 'a budget that cannot be enforced is refused, never pretended', allow: 'spawn without budget.cpuMs' });
     }
-    unwatch = watchCpu(clock, base + cpuMs * 1e6, { parallelism: started.parallelism, minMs: POLL_MS }, () => end('budget: cpu'));
+    const limitNs = Math.round(base + cpuMs * 1e6);
+    if (nativeClock !== undefined && id !== undefined) {
+      native = nativeWatch({ kind: tier === 'worker' ? 'thread' : 'process', id, limitNs, action: tier === 'worker' ? 'notify' : 'kill', onFire: cpuNs => {
+        // A child was killed at this reading; a worker runs on until the host terminates it, read then.
+        if (tier === 'process') firedNs = cpuNs;
+        end('budget: cpu');
+      } });
+      const watchdog = native;
+      unwatch = () => {
+        watchdog.cancel();
+      };
+      cpuEnforcedBy = tier === 'worker' ? "native watchdog thread on the worker thread's CPU clock, then terminate" : "native watchdog thread on the child's CPU clock, SIGKILL from that thread";
+    } else {
+      unwatch = watchCpu(clock, limitNs, { parallelism: started.parallelism, minMs: POLL_MS }, () => end('budget: cpu'));
+      cpuEnforcedBy = `host watchdog on the guest's CPU clock (/proc), every ${POLL_MS} ms near the limit (the kernel-native addon is not built)`;
+    }
   }
   if (wallMs !== undefined) timers.add(setTimeout(() => end('budget: wall'), wallMs).unref());
 
@@ -411,7 +446,7 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     enforcedBy: harden({
       names: `resolution table + SES compartment in a ${spec.tier === 'worker' ? 'worker thread' : 'child process'}`,
       ceiling: 'realm gate (every capability call, in the host)',
-      cpuMs: cpuMs === undefined ? 'not asked' : `host watchdog on the guest's CPU clock (/proc), every ${POLL_MS} ms near the limit`,
+      cpuMs: cpuEnforcedBy,
       wallMs: wallMs === undefined ? 'not asked' : 'host timer',
       heapMb: spec.budget.heapMb === undefined ? 'not asked' : `V8 resourceLimits, on top of ${RUNTIME_HEAP_MB} MB for the guest runtime (ArrayBuffers not counted)`,
       ...kernel?.enforcedBy,
