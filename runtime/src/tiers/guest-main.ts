@@ -23,6 +23,7 @@
 import './guest-quiet.js';
 import '@cathedral/sdk/shims';
 import { readlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { parentPort } from 'node:worker_threads';
 import { ensureLockdown } from '@cathedral/sdk/lockdown';
 import { type Channel, batching, isControl, portChannel, processChannel } from './channel.js';
@@ -92,6 +93,8 @@ interface Init {
   readonly caps: Readonly<Record<string, unknown>>;
   readonly services: unknown;
   readonly authority: unknown;
+  /** Test-only (the host's `testOnlyLowerLanguageWall`): the guest also gets Node's `process` and `require`. */
+  readonly lowered?: boolean;
 }
 
 const ownString = (value: object, key: string): string | undefined => {
@@ -145,7 +148,11 @@ const bootstrap = Far('GuestBootstrap', {
       name: init.name,
       main: init.main,
       roots: Object.fromEntries(Object.entries(init.roots).map(([k, v]) => [k, adapters.adapt(v)])),
-      caps: Object.fromEntries(Object.entries(init.caps).map(([k, v]) => [k, adapters.decode(v)])),
+      caps: {
+        ...Object.fromEntries(Object.entries(init.caps).map(([k, v]) => [k, adapters.decode(v)])),
+        // The language wall deliberately lowered, so that tests can attack the kernel wall alone.
+        ...(init.lowered === true ? { process, require: createRequire(import.meta.url) } : {}),
+      },
       services: adapters.adapt(init.services) as never,
       authority: init.authority === undefined ? undefined : adapters.adapt(init.authority),
       E,

@@ -43,7 +43,13 @@ const HEAP_SHARE = 0.7;
 /** Tasks a guest process may hold: Node's own threads (libuv pool, V8 helpers) and some slack. */
 const PIDS_MAX = 64;
 
-export type KernelMode = 'auto' | 'off';
+/**
+ * 'auto': behind the kernel wall where built; 'off': never;
+ * 'lowered-language-wall-for-tests': behind the kernel wall, and the guest
+ * also holds Node's `process` and `require`, so tests attack the kernel
+ * wall alone (refused where the kernel wall is absent).
+ */
+export type KernelMode = 'auto' | 'off' | 'lowered-language-wall-for-tests';
 
 export interface KernelStart {
   /** What to fork through: the launcher, or node itself. */
@@ -53,6 +59,8 @@ export interface KernelStart {
   readonly cgroup: RealmCgroup | undefined;
   /** Per limit, what enforces it for this child. */
   readonly enforcedBy: Readonly<Record<string, string>>;
+  /** The language wall is lowered (test-only host mode). */
+  readonly lowered: boolean;
   /** Removes the realm's cgroup once its child has exited. */
   readonly release: () => Promise<void>;
   /** Why a child that died at start died, when the launcher says (an exit code 100–109). */
@@ -152,6 +160,17 @@ export const kernelStart = (spec: CheckedSpec, mode: KernelMode): KernelStart =>
   const nodeArgs = v8Heap === undefined ? [] : [`--max-old-space-size=${v8Heap}`];
   const { launcher, absent } = mode === 'off' ? { launcher: undefined, absent: 'the host was made with kernel: "off"' } : wall();
   const enforcedBy: Record<string, string> = {};
+  const lowered = mode === 'lowered-language-wall-for-tests';
+  if (lowered && launcher === undefined) {
+    throw new UnsupportedError({
+      operation: 'spawn',
+      target: 'kernel: lowered-language-wall-for-tests',
+      realm: spec.name,
+      problem: `the language wall would be lowered with no kernel wall behind it: ${absent}`,
+      rule: 'a guest is never handed Node\'s own powers without a wall that holds them',
+      allow: "build the kernel wall, or use kernel: 'auto'",
+    });
+  }
   if (launcher === undefined) {
     for (const key of spec.required) if (needsKernel(key)) refuseRequired(spec, key, `the kernel wall is absent: ${absent}`);
     enforcedBy['kernel'] = `absent: ${absent}`;
@@ -161,6 +180,7 @@ export const kernelStart = (spec: CheckedSpec, mode: KernelMode): KernelStart =>
       execArgv: Object.freeze(nodeArgs),
       cgroup: undefined,
       enforcedBy: Object.freeze(enforcedBy),
+      lowered: false,
       release: async () => {},
       launcherFailure: () => undefined,
     });
@@ -196,6 +216,7 @@ export const kernelStart = (spec: CheckedSpec, mode: KernelMode): KernelStart =>
     execArgv: Object.freeze([...launcherArgs(plan), '--', process.execPath, ...nodeArgs]),
     cgroup,
     enforcedBy: Object.freeze(enforcedBy),
+    lowered,
     release: async () => {
       if (cgroup === undefined) return;
       await cgroup.remove().catch(() => {});

@@ -378,7 +378,7 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
   const { authority, request: _request, ...caps } = parts.endowments as Record<string, unknown>;
   void _request;
   const init = boundary.out(
-    harden({ name, main: spec.main, roots: Object.fromEntries(parts.roots), caps, services, authority }),
+    harden({ name, main: spec.main, roots: Object.fromEntries(parts.roots), caps, services, authority, ...(kernel?.lowered === true ? { lowered: true } : {}) }),
   );
   const guest = (captp as ReturnType<typeof makeCapTP>).getBootstrap();
   let started_: { exports: object; names: string[]; values: Record<string, unknown>; pending: object };
@@ -444,7 +444,7 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     call: callExport(name, frozen),
     done: parts.done,
     enforcedBy: harden({
-      names: `resolution table + SES compartment in a ${spec.tier === 'worker' ? 'worker thread' : 'child process'}`,
+      names: kernel?.lowered === true ? 'LOWERED FOR TESTS: the guest holds Node\'s process and require; only the kernel wall holds it' : `resolution table + SES compartment in a ${spec.tier === 'worker' ? 'worker thread' : 'child process'}`,
       ceiling: 'realm gate (every capability call, in the host)',
       cpuMs: cpuEnforcedBy,
       wallMs: wallMs === undefined ? 'not asked' : 'host timer',
