@@ -29,6 +29,30 @@ const fromBase64 = (text: string): Uint8Array => {
   return out;
 };
 
+// Views and buffers are read through the intrinsic getters (internal slots),
+// never through the value's prototype, which a guest may have replaced.
+const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const getter = (proto: object, key: PropertyKey) => Object.getOwnPropertyDescriptor(proto, key)?.get as (this: unknown) => unknown;
+const typedArrayTag = getter(typedArrayProto, Symbol.toStringTag);
+const typed = { buffer: getter(typedArrayProto, 'buffer'), offset: getter(typedArrayProto, 'byteOffset'), length: getter(typedArrayProto, 'byteLength') };
+const view = { buffer: getter(DataView.prototype, 'buffer'), offset: getter(DataView.prototype, 'byteOffset'), length: getter(DataView.prototype, 'byteLength') };
+const bufferLength = getter(ArrayBuffer.prototype, 'byteLength');
+
+/** A private copy of the bytes of a typed array, DataView or ArrayBuffer; undefined for anything else. */
+const bytesOf = (value: object): Uint8Array | undefined => {
+  if (ArrayBuffer.isView(value)) {
+    const parts = Reflect.apply(typedArrayTag, value, []) === undefined ? view : typed;
+    const buffer = Reflect.apply(parts.buffer, value, []) as ArrayBuffer;
+    return new Uint8Array(new Uint8Array(buffer, Reflect.apply(parts.offset, value, []) as number, Reflect.apply(parts.length, value, []) as number));
+  }
+  try {
+    Reflect.apply(bufferLength, value, []);
+  } catch {
+    return undefined; // not an ArrayBuffer
+  }
+  return new Uint8Array(new Uint8Array(value as ArrayBuffer));
+};
+
 const isPlainRecord = (value: object): boolean => {
   const proto: unknown = Object.getPrototypeOf(value);
   return (proto === Object.prototype || proto === null) && getInterfaceOf(value) === undefined;
@@ -42,9 +66,8 @@ const isPlainRecord = (value: object): boolean => {
  */
 export const encodeValue = (value: unknown, mapOther: (v: object) => unknown = v => v): unknown => {
   if (typeof value !== 'object' || value === null) return typeof value === 'function' ? mapOther(value) : value;
-  if (value instanceof Uint8Array) return makeTagged('bytes', toBase64(value));
-  if (ArrayBuffer.isView(value)) return makeTagged('bytes', toBase64(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)));
-  if (value instanceof ArrayBuffer) return makeTagged('bytes', toBase64(new Uint8Array(value)));
+  const bytes = bytesOf(value);
+  if (bytes !== undefined) return makeTagged('bytes', toBase64(bytes));
   if (Array.isArray(value)) {
     const length = value.length;
     const out: unknown[] = [];
