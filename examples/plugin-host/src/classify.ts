@@ -4,6 +4,7 @@
  * the shipped plugins use:
  *   { attempts: [{ attempt, outcome, code, detail }] }   escape attempts (plugins/hostile)
  *   { reads: [{ outcome, code?, text?, message? }] }      reads of a file (plugins/reader)
+ *   { polls: [{ url, at, status, body }], attempts }   fetches, and tries beyond its grants (plugins/poller)
  *   { hosted: [{ name, call, value } | { name, error }] }  what a nested host's plugins answered (plugins/gallery)
  *
  * A report is the plugin's word, never trusted for anything but printing
@@ -14,7 +15,7 @@
  * deeper levels are shown as plain values.
  */
 import { type Data, field } from './guest-data.js';
-import type { EscapeAttempt, LogLine, PluginResult, Read } from './results.js';
+import type { EscapeAttempt, LogLine, PluginResult, Poll, Read } from './results.js';
 
 const MAX_HOSTING = 2;
 
@@ -32,6 +33,13 @@ const toRead = (entry: Data): Read => {
   const ok = text(entry, 'outcome') === 'ok';
   return harden({ outcome: ok ? 'ok' : 'refused', code: ok ? 'OK' : text(entry, 'code') || 'ERROR', text: ok ? text(entry, 'text') : text(entry, 'message') });
 };
+
+const number = (entry: Data, key: string): number | undefined => {
+  const value = field(entry, key);
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+};
+
+const toPoll = (entry: Data): Poll => harden({ url: text(entry, 'url'), at: number(entry, 'at'), status: number(entry, 'status'), body: text(entry, 'body') });
 
 export interface Context {
   /** The realm's name in the runtime. */
@@ -64,6 +72,8 @@ type CommonFields = Pick<PluginResult, 'name' | 'realm' | 'log' | 'checks' | 'li
 /** The result for a plugin that answered `value` to `call`. */
 export const classify = (call: string, value: Data, context: Context, depth: number, common: CommonFields): PluginResult => {
   const attempts = list(value, 'attempts');
+  const polls = list(value, 'polls');
+  if (polls !== undefined) return harden({ ...common, kind: 'polls', call, polls: polls.map(toPoll), attempts: (attempts ?? []).map(toAttempt) });
   if (attempts !== undefined) return harden({ ...common, kind: 'escapes', call, attempts: attempts.map(toAttempt) });
   const reads = list(value, 'reads');
   if (reads !== undefined) return harden({ ...common, kind: 'reads', call, reads: reads.map(toRead) });

@@ -10,33 +10,45 @@
  *              under lib/ that plugins import as `system://lib/x.js`),
  * the effect ceiling `fs.read` (nothing it holds can ever write, whatever
  * node reaches it later), and a CPU, wall and heap budget that the
- * runtime's supervisor enforces. The host calls the plugin's
+ * runtime's supervisor enforces. Where this machine has the kernel wall,
+ * every spawn requires it (./kernel-wall.ts); with a lock file, every
+ * spawn is verified against it (./locks.ts). The host runs two small HTTP
+ * servers on 127.0.0.1 (./servers.ts) for plugins granted `net`, and its
+ * network is `makeNet()` of @cathedral/net. The host calls the plugin's
  * `transform(input)` if it exports one, else its `run()` (./run-plugin.ts),
  * and prints one block per plugin in folder order, whatever order they
  * finish in.
  *
  * The host trusts no plugin's answer about its own behaviour: it checks the
  * system root itself before and after (./snapshot.ts), checks a revoked
- * grant itself, checks a nested host's report against the runtime's ledger,
- * and copies results out of guest objects (./guest-data.ts).
+ * grant itself, checks a nested host's report against the runtime's ledger
+ * and a poller's report against what its servers received, and copies
+ * results out of guest objects (./guest-data.ts).
  *
  * Deliberately not done: choosing the tier per plugin (every plugin is
  * untrusted here), or a concurrency limit (a handful of plugins).
  */
 import { hostDir, readOnly } from '@cathedral/powerbox';
+import { makeNet } from '@cathedral/net';
 import { type Host, createHost } from '@cathedral/runtime';
 import { flatten } from './classify.js';
 import { discoverPlugins } from './discover.js';
+import { type GrantContext } from './grants.js';
 import { printable } from './guest-data.js';
+import { type KernelChoice, kernelWall } from './kernel-wall.js';
+import { type Locks, recordLocks } from './locks.js';
 import { DEFAULT_POLICY, type PluginPolicy, type PolicyTable, SHOWCASE_POLICIES, policyFor } from './policy.js';
 import { headerLines, makeLegend, pluginLines, summaryLines } from './report.js';
 import type { Check, LogLine, PluginHostResult, PluginResult } from './results.js';
 import { runPlugin } from './run-plugin.js';
+import { type HostServers, startServers } from './servers.js';
 import { sameSnapshot, snapshot } from './snapshot.js';
 
 export type * from './results.js';
 export type { Data } from './guest-data.js';
 export { DEFAULT_POLICY, SHOWCASE_POLICIES, type PluginBudget, type PluginPolicy, type PolicyTable } from './policy.js';
+export { LOCK_FILE, readLocks, writeLocks, type Locks } from './locks.js';
+export type { KernelChoice } from './kernel-wall.js';
 
 export interface PluginHostOptions {
   /** A host directory whose sub-folders are plugins. */
@@ -53,6 +65,10 @@ export interface PluginHostOptions {
   readonly policies?: PolicyTable;
   /** What a plugin the table does not name gets (default: DEFAULT_POLICY). */
   readonly defaultPolicy?: PluginPolicy;
+  /** 'auto' (default): the kernel wall where this machine has it, and required there; 'off': never. */
+  readonly kernel?: KernelChoice;
+  /** Plugin name → lock (the lock file's): each spawn is verified against it, and a plugin without one is not run. Default: no locks. */
+  readonly locks?: Locks;
 }
 
 /** Console lines kept per realm; a plugin that prints more is cut short, not the host's memory. */
@@ -78,7 +94,7 @@ const makeLogs = () => {
  * hosted appears in the runtime's ledger as spawned by it, at the process
  * tier. The report is the plugin's word; the ledger is the runtime's.
  */
-const ledgerCheck = (host: Host, result: PluginResult): PluginResult => {
+const ledgerCheck = (host: Host<unknown>, result: PluginResult): PluginResult => {
   if (result.kind !== 'hosted') return result;
   const spawns = host.ledger.query({ action: 'spawn', by: result.realm });
   const tierOf = new Map(spawns.map(entry => [entry.for ?? '', /tier (\w+)/.exec(entry.detail ?? '')?.[1]]));
@@ -90,12 +106,57 @@ const ledgerCheck = (host: Host, result: PluginResult): PluginResult => {
   return harden({ ...result, checks: [...result.checks, check] });
 };
 
+/**
+ * The host's check of a poller's report: its servers received exactly the
+ * fetches it reports that were answered, and the admin server, in no
+ * plugin's allowlist, nothing. It counts every request so far, whoever
+ * made it: a plugin that reached the API without reporting it (the hostile
+ * one, whose net capability its ceiling refuses, ends before the poller's
+ * block is printed) fails the check too. Fails closed: a second plugin
+ * granted `net.connect` would need its own count.
+ */
+const serverCheck = (servers: HostServers, result: PluginResult): PluginResult => {
+  if (result.kind !== 'polls') return result;
+  const answered = result.polls.filter(p => p.status !== undefined).length;
+  const api = servers.api.requests();
+  const admin = servers.admin.requests();
+  const check: Check = {
+    check: `the host's servers saw what ${result.realm} reports: the API server ${api} requests (${answered} reported), the admin server ${admin}`,
+    passed: api === answered && admin === 0,
+  };
+  return harden({ ...result, checks: [...result.checks, check] });
+};
+
+const grantContext = (options: PluginHostOptions, net: GrantContext['net'], servers: HostServers): GrantContext => ({
+  pluginsDir: options.pluginsDir,
+  system: readOnly(hostDir(options.systemDir)),
+  userDir: options.userDir,
+  net,
+  servers,
+});
+
+/**
+ * The lock of every plugin of `pluginsDir`, as its spawn would bind it (for
+ * the lock file: `main.js --record-lock`).
+ */
+export const recordPluginLocks = async (options: Pick<PluginHostOptions, 'pluginsDir' | 'systemDir' | 'userDir' | 'policies' | 'defaultPolicy'>) => {
+  const { policies = SHOWCASE_POLICIES, defaultPolicy = DEFAULT_POLICY } = options;
+  const host = await createHost({ console: () => {}, report: () => {} });
+  const { found } = await discoverPlugins(hostDir(options.pluginsDir));
+  const context = { pluginsDir: options.pluginsDir, system: readOnly(hostDir(options.systemDir)), userDir: options.userDir };
+  return recordLocks(host, context, found.map(({ name }) => ({ name, policy: policyFor(name, policies, defaultPolicy) })));
+};
+
 /** Runs every plugin of `pluginsDir` in its own process-tier realm; prints in folder order, returns the results. */
 export const runPluginHost = async (options: PluginHostOptions): Promise<PluginHostResult> => {
-  const { pluginsDir, systemDir, userDir, log, input = 'hello, plugins', policies = SHOWCASE_POLICIES, defaultPolicy = DEFAULT_POLICY } = options;
+  const { pluginsDir, systemDir, log, input = 'hello, plugins', policies = SHOWCASE_POLICIES, defaultPolicy = DEFAULT_POLICY, kernel = 'auto', locks } = options;
   const logs = makeLogs();
   const reports: string[] = [];
+  const wall = kernelWall(kernel);
+  const net = makeNet();
   const host = await createHost({
+    net,
+    kernel,
     console: (realm, level, line) => logs.append(realm, { from: 'plugin', line: level === 'log' || level === 'info' ? line : `${level}: ${line}` }),
     report: message => reports.push(printable(message, 400)),
   });
@@ -103,24 +164,30 @@ export const runPluginHost = async (options: PluginHostOptions): Promise<PluginH
   const systemRoot = hostDir(systemDir);
   const { found, skipped } = await discoverPlugins(hostDir(pluginsDir));
   const before = await snapshot(systemRoot);
+  const servers = await startServers();
 
-  const chosen = found.map(({ name }) => ({ name, policy: policyFor(name, policies, defaultPolicy) }));
-  const legend = makeLegend();
-  for (const line of headerLines(chosen)) log(line);
-  const width = Math.max(0, ...found.map(p => p.name.length));
-  const context = { host, pluginsDir, system: readOnly(systemRoot), userDir, input, logOf: logs.logOf };
-  // Each plugin is a process of its own: start them all, print them in order.
-  const running = chosen.map(({ name, policy }) => runPlugin(context, name, policy));
   const plugins: PluginResult[] = [];
-  for (const pending of running) {
-    const result = ledgerCheck(host, await pending);
-    plugins.push(result);
-    for (const line of pluginLines(result, width, legend)) log(line);
+  const legend = makeLegend();
+  try {
+    const chosen = found.map(({ name }) => ({ name, policy: policyFor(name, policies, defaultPolicy) }));
+    for (const line of headerLines(chosen, wall.line, locks !== undefined, servers)) log(line);
+    const width = Math.max(0, ...found.map(p => p.name.length));
+    const context = { ...grantContext(options, host.net, servers), host, input, logOf: logs.logOf, required: wall.required, locks };
+    // Each plugin is a process of its own: start them all, print them in order.
+    const running = chosen.map(({ name, policy }) => runPlugin(context, name, policy));
+    for (const pending of running) {
+      const result = serverCheck(servers, ledgerCheck(host, await pending));
+      plugins.push(result);
+      for (const line of pluginLines(result, width, legend)) log(line);
+    }
+  } finally {
+    net.end('the plugin host is done');
+    await servers.close();
   }
 
   const systemUnchanged = sameSnapshot(before, await snapshot(systemRoot));
   const all = flatten(plugins);
-  const attempts = all.flatMap(p => (p.kind === 'escapes' ? p.attempts : []));
+  const attempts = all.flatMap(p => (p.kind === 'escapes' || p.kind === 'polls' ? p.attempts : []));
   const succeeded = attempts.filter(a => a.outcome === 'succeeded').length;
   const stoppedAsExpected = all.filter(p => p.kind === 'stopped' && p.expected).length;
   const failed = all.filter(p => p.kind === 'failed' || (p.kind === 'stopped' && !p.expected)).length;
@@ -129,6 +196,8 @@ export const runPluginHost = async (options: PluginHostOptions): Promise<PluginH
   const result: PluginHostResult = harden({
     plugins,
     skipped,
+    kernelWall: wall.present,
+    locked: locks !== undefined,
     hosted: all.length - plugins.length,
     attempts: attempts.length,
     refused: attempts.length - succeeded,

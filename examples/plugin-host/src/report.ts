@@ -12,21 +12,35 @@
  */
 import { type Data, printable } from './guest-data.js';
 import type { PluginPolicy } from './policy.js';
-import { type Limits, type PluginHostResult, type PluginResult, assertNever } from './results.js';
+import { type Limits, type PluginHostResult, type PluginResult, type Poll, assertNever } from './results.js';
+import type { HostServers } from './servers.js';
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
 
 const show = (value: Data): string => printable(JSON.stringify(value));
 
-const budgetText = ({ cpuMs, wallMs, heapMb }: PluginPolicy['budget']) => `cpuMs ${cpuMs}, wallMs ${wallMs}, heapMb ${heapMb}`;
+const METERED = ['storageBytes', 'handles', 'netBytes', 'children'] as const;
 
-export const headerLines = (plugins: ReadonlyArray<{ readonly name: string; readonly policy: PluginPolicy }>): string[] => {
-  const more = plugins.filter(p => p.policy.authority || p.policy.userData || p.policy.ceiling.length > 1).map(p => p.name);
+const budgetText = (budget: PluginPolicy['budget']) =>
+  [`cpuMs ${budget.cpuMs}, wallMs ${budget.wallMs}, heapMb ${budget.heapMb}`, ...METERED.flatMap(key => (budget[key] === undefined ? [] : [`${key} ${budget[key]}`]))].join(', ');
+
+const givesMore = (policy: PluginPolicy): boolean =>
+  policy.authority || policy.userData || policy.scratch || policy.net || policy.time.length > 0 || policy.ceiling.length > 1;
+
+export const headerLines = (
+  plugins: ReadonlyArray<{ readonly name: string; readonly policy: PluginPolicy }>,
+  kernelLine: string,
+  locked: boolean,
+  servers: Pick<HostServers, 'api' | 'admin'>,
+): string[] => {
+  const more = plugins.filter(p => givesMore(p.policy)).map(p => p.name);
   return [
     'Cathedral plugin host',
-    `  ${plural(plugins.length, 'plugin')}, ${plugins.length === 1 ? 'in a child process' : 'each in a child process of its own'} (tier: process)${plugins.length > 1 ? ', run side by side' : ''}`,
+    kernelLine,
+    `  ${plural(plugins.length, 'plugin')}, ${plugins.length === 1 ? 'in a child process' : 'each in a child process of its own'} (tier: process)${plugins.length > 1 ? ', run side by side' : ''}${locked ? ', each verified against its lock at spawn' : ', not locked'}`,
     "  each gets app:// (its own folder) and system:// (the shared sysroot), both readOnly, the ceiling fs.read",
     `  and a budget the runtime enforces${more.length > 0 ? `; more only where the host's policy says so (${more.join(', ')})` : ''}`,
+    `  the host serves an API on ${servers.api.peer} and an admin server on ${servers.admin.peer}; no plugin reaches the admin server`,
     '',
   ];
 };
@@ -55,9 +69,10 @@ export const makeLegend = () => {
 export type Legend = ReturnType<typeof makeLegend>;
 
 const limitsLine = (limits: Limits, legend: Legend): string => {
-  const parts = [`${limits.tier} tier, enforced as in [${legend.mark(limits.enforcement)}]`, budgetText(limits.budget), `ceiling ${limits.ceiling.join(', ')}`];
+  const how = [`${limits.tier} tier`, ...(limits.required.length > 0 ? [`required: ${limits.required.join(', ')}`] : []), ...(limits.locked ? ['lock verified'] : [])];
+  const parts = [`${how.join(', ')}, enforced as in [${legend.mark(limits.enforcement)}]`, budgetText(limits.budget), `ceiling ${limits.ceiling.join(', ')}`];
   if (limits.authority) parts.push('authority over its own realm');
-  for (const root of limits.extraRoots) parts.push(`${root}:// revocable`);
+  parts.push(...limits.held);
   return `limits  ${parts.join('; ')}`;
 };
 
@@ -75,6 +90,7 @@ const statusOf = (result: PluginResult): string => {
     case 'reads':
       return 'ok     ';
     case 'escapes':
+    case 'polls':
       return result.attempts.every(a => a.outcome === 'refused') ? 'ok     ' : 'ESCAPED';
     case 'hosted':
       return 'ok     ';
@@ -95,6 +111,10 @@ const outcomeOf = (result: PluginResult): string => {
       const refused = result.attempts.filter(a => a.outcome === 'refused').length;
       return `${printable(result.call)} → ${plural(result.attempts.length, 'escape attempt')}, ${refused} refused`;
     }
+    case 'polls': {
+      const refused = result.attempts.filter(a => a.outcome === 'refused').length;
+      return `${printable(result.call)} → ${plural(result.polls.length, 'fetch', 'fetches')}, ${plural(result.attempts.length, 'escape attempt')}, ${refused} refused`;
+    }
     case 'reads':
       return `${printable(result.call)} → ${plural(result.reads.length, 'read')}: ${result.reads.map(r => printable(r.code, CODE_WIDTH)).join(', then ')}`;
     case 'hosted':
@@ -108,15 +128,29 @@ const outcomeOf = (result: PluginResult): string => {
   }
 };
 
-/** What the result carries beyond its outcome line: attempts, reads, hosted plugins. */
+/** A guest's clock reading as a date, when it is one. */
+const when = (at: number | undefined): string => {
+  if (at === undefined) return 'at ?';
+  const date = new Date(at);
+  return Number.isNaN(date.getTime()) ? `at ${at}` : date.toISOString();
+};
+
+const pollLine = (poll: Poll, i: number): string =>
+  row(`fetch ${i + 1}`, poll.status === undefined ? '?' : String(poll.status), `${when(poll.at)} ${printable(poll.url, 80)} → ${show(poll.body)}`);
+
+/** What the result carries beyond its outcome line: attempts, reads, fetches, hosted plugins. */
 const detailLines = (result: PluginResult, indent: string, legend: Legend): string[] => {
+  const attemptLines = (attempts: PluginResult & { kind: 'escapes' | 'polls' }) =>
+    attempts.attempts.map(a =>
+      a.outcome === 'refused'
+        ? `${indent}    ${row('refused', a.code, printable(a.attempt))}`
+        : `${indent}    ${row('SUCCEEDED', '', `${printable(a.attempt)} (${printable(a.detail)})`)}`,
+    );
   switch (result.kind) {
     case 'escapes':
-      return result.attempts.map(a =>
-        a.outcome === 'refused'
-          ? `${indent}    ${row('refused', a.code, printable(a.attempt))}`
-          : `${indent}    ${row('SUCCEEDED', '', `${printable(a.attempt)} (${printable(a.detail)})`)}`,
-      );
+      return attemptLines(result);
+    case 'polls':
+      return [...result.polls.map((poll, i) => `${indent}    ${pollLine(poll, i)}`), ...attemptLines(result)];
     case 'reads':
       return result.reads.map((r, i) => `${indent}    ${row(`read ${i + 1}`, r.code, r.outcome === 'ok' ? show(r.text) : printable(beforeRule(r.text), 300))}`);
     case 'hosted': {

@@ -24,6 +24,16 @@ export interface Read {
   readonly text: string;
 }
 
+/** One fetch of a plugin that polls (see plugins/poller), as the plugin reported it. */
+export interface Poll {
+  /** The URL as the plugin spelled it. */
+  readonly url: string;
+  /** The plugin's clock when it fetched (ms since the epoch), as it read it. */
+  readonly at: number | undefined;
+  readonly status: number | undefined;
+  readonly body: string;
+}
+
 /** One line under a plugin, in the order it happened: something the plugin printed, or the host did. */
 export interface LogLine {
   readonly from: 'plugin' | 'host';
@@ -41,8 +51,12 @@ export interface Limits {
   readonly tier: string;
   readonly budget: PluginBudget;
   readonly ceiling: readonly string[];
-  /** Table names beyond `app` and `system`, e.g. `user` (revocable). */
-  readonly extraRoots: readonly string[];
+  /** What it holds beyond app:// and system://: `user:// revocable`, `net → 127.0.0.1:<port>`… */
+  readonly held: readonly string[];
+  /** What the spawn marked `required` (`kernel` where the machine has the kernel wall). */
+  readonly required: readonly string[];
+  /** Whether it was spawned with a lock, which the runtime verified. */
+  readonly locked: boolean;
   /** Whether the realm holds `authority` over its own realm. */
   readonly authority: boolean;
   /** `realm.enforcedBy`, verbatim: what enforces each limit on this machine. */
@@ -82,6 +96,14 @@ export interface ReadsResult extends Common {
   readonly reads: readonly Read[];
 }
 
+/** A plugin that polls returned its fetches and its attempts beyond its grants (`{ polls: [...], attempts: [...] }`). */
+export interface PollsResult extends Common {
+  readonly kind: 'polls';
+  readonly call: string;
+  readonly polls: readonly Poll[];
+  readonly attempts: readonly EscapeAttempt[];
+}
+
 /** A plugin that hosts plugins returned what each of them answered (`{ hosted: [...] }`). */
 export interface HostedResult extends Common {
   readonly kind: 'hosted';
@@ -103,7 +125,7 @@ export interface StoppedResult extends Common {
 /** A plugin could not be loaded or called, threw, or did not do what the host's policy expects. */
 export interface FailedResult extends Common {
   readonly kind: 'failed';
-  /** A Cathedral error code (`GUEST`, `MODULE_NOT_FOUND`…), `NO_ENTRY`, `NOT_STOPPED` or `HOST`. */
+  /** A Cathedral error code (`GUEST`, `LOCK_MISMATCH`…), `NO_ENTRY`, `NOT_STOPPED`, `UNLOCKED` or `HOST`. */
   readonly code: string;
   /** The whole error message: operation, target, realm, problem, rule. */
   readonly message: string;
@@ -111,7 +133,7 @@ export interface FailedResult extends Common {
   readonly problem: string;
 }
 
-export type PluginResult = ValueResult | EscapesResult | ReadsResult | HostedResult | StoppedResult | FailedResult;
+export type PluginResult = ValueResult | EscapesResult | PollsResult | ReadsResult | HostedResult | StoppedResult | FailedResult;
 
 export interface Skipped {
   readonly name: string;
@@ -124,6 +146,10 @@ export interface PluginHostResult {
   readonly skipped: readonly Skipped[];
   /** Plugins hosted by plugins (at any depth). */
   readonly hosted: number;
+  /** Whether this machine has the kernel wall (and every spawn required it). */
+  readonly kernelWall: boolean;
+  /** Whether plugins were spawned with locks from the lock file. */
+  readonly locked: boolean;
   /** Escape attempts reported by plugins at any depth, and how they ended. */
   readonly attempts: number;
   readonly refused: number;
@@ -132,7 +158,7 @@ export interface PluginHostResult {
   readonly stoppedAsExpected: number;
   /** Plugins at any depth that failed, including stops the policy did not expect. */
   readonly failed: number;
-  /** The host's own checks (revocations, the ledger), and how many did not pass. */
+  /** The host's own checks (revocations, the ledger, the servers), and how many did not pass. */
   readonly checks: number;
   readonly checksFailed: number;
   /** The host's own check: every file of the system root is as it was before the run. */

@@ -1,36 +1,40 @@
 /**
  * Running one plugin: spawn its realm at the `process` tier with what its
- * policy gives it, call it once, turn the answer into a result, end it.
+ * policy gives it (./grants.ts), call it once, turn the answer into a
+ * result, end it.
  *
  * What bounds a plugin is the runtime, not this module: its budget
- * (`cpuMs`, `wallMs`, `heapMb`) is enforced by the host's supervisor, which
- * ends the realm with a reason (`realm.done`: `budget: cpu`…) and rejects
- * the pending call. This module waits for whichever comes first, the answer
- * or the end, so a runtime that ended a realm without rejecting its call
- * would still not stall the app; it has no timer of its own.
+ * (`cpuMs`, `wallMs`, `heapMb`, and the metered `storageBytes`, `handles`,
+ * `netBytes`, `children`) is enforced by the host's supervisor and the
+ * capability wrappers; a realm stopped by one ends with a reason
+ * (`realm.done`: `budget: cpu`…) and its pending call is rejected. This
+ * module waits for whichever comes first, the answer or the end, so a
+ * runtime that ended a realm without rejecting its call would still not
+ * stall the app; it has no timer of its own. The spawn marks `required`
+ * what the host needs held as asked (`kernel`), and passes the plugin's
+ * lock, which the runtime verifies before any of its code runs.
  *
  * Deliberately not done: retries, or a second call. A plugin gets one call.
  */
-import { join } from 'node:path';
-import { type Revocable, hostDir, readOnly, revocable } from '@cathedral/powerbox';
-import type { Host, Realm } from '@cathedral/runtime';
-import { type DirNode, isCathedralError } from '@cathedral/sdk';
+import type { Host, Lock, Realm } from '@cathedral/runtime';
+import { isCathedralError } from '@cathedral/sdk';
 import { classify } from './classify.js';
+import { type GrantContext, grantsFor } from './grants.js';
 import { toData } from './guest-data.js';
+import type { Locks } from './locks.js';
 import type { PluginPolicy } from './policy.js';
 import type { Check, Limits, LogLine, PluginResult } from './results.js';
 
-export interface RunContext {
-  readonly host: Host;
-  readonly pluginsDir: string;
-  /** What every plugin sees as `system://` (readOnly). */
-  readonly system: DirNode;
-  /** The host folder behind `user://`, for plugins whose policy has `userData`. */
-  readonly userDir: string | undefined;
+export interface RunContext extends GrantContext {
+  readonly host: Host<unknown>;
   /** What `transform` plugins get. */
   readonly input: string;
   /** The lines printed under a realm, by realm name; the host's console route appends to them. */
   readonly logOf: (realm: string) => LogLine[];
+  /** What every spawn marks `required` (see ./kernel-wall.ts). */
+  readonly required: readonly string[];
+  /** The lock file's locks; undefined: plugins are spawned without locks. */
+  readonly locks: Locks | undefined;
 }
 
 type Entry = (...args: unknown[]) => Promise<unknown>;
@@ -57,20 +61,6 @@ const failure = (error: unknown) => ({
   problem: isCathedralError(error) ? error.problem : error instanceof Error ? error.message : String(error),
 });
 
-/** `user://` for a plugin, revoked by the host at the plugin's first checkpoint, and the host's check that it held. */
-const userGrant = (userDir: string, log: LogLine[], checks: Check[]) => {
-  const grant: Revocable<DirNode> = revocable(readOnly(hostDir(userDir)));
-  const checkpoint = async () => {
-    if (grant.revoked) return;
-    grant.revoke('the host took user:// back while the plugin ran');
-    // The host's own read through the same grant must now fail: it does not take the plugin's word.
-    const refused = await grant.node.list().then(() => 'nothing: the read succeeded', (error: unknown) => (isCathedralError(error) ? error.code : String(error)));
-    log.push({ from: 'host', line: `revoked user:// at the plugin's checkpoint; the host's own read through it now fails: ${refused}` });
-    checks.push({ check: 'user:// refuses every read once revoked', passed: refused === 'REVOKED' });
-  };
-  return { grant, checkpoint };
-};
-
 export const runPlugin = async (context: RunContext, name: string, policy: PluginPolicy): Promise<PluginResult> => {
   const log = context.logOf(name);
   const checks: Check[] = [];
@@ -81,16 +71,12 @@ export const runPlugin = async (context: RunContext, name: string, policy: Plugi
   const stopped = (limits: Limits | undefined, call: string | undefined, reason: string): PluginResult =>
     harden({ ...common(limits), kind: 'stopped', call, reason, expected: reason === policy.expectStop });
 
-  const realms: Record<string, DirNode> = { app: readOnly(hostDir(join(context.pluginsDir, name))), system: context.system };
-  const caps: Record<string, unknown> = {};
-  if (policy.userData) {
-    if (context.userDir === undefined) {
-      const problem = 'its policy gives it user://, but this host was given no userDir';
-      return failed(undefined, { code: 'HOST', message: problem, problem });
-    }
-    const { grant, checkpoint } = userGrant(context.userDir, log, checks);
-    realms['user'] = grant.node;
-    caps['checkpoint'] = checkpoint;
+  const grants = grantsFor(context, name, policy, log, checks);
+  if (typeof grants === 'string') return failed(undefined, { code: 'HOST', message: grants, problem: grants });
+  const hasLock = context.locks !== undefined && Object.prototype.hasOwnProperty.call(context.locks, name);
+  if (context.locks !== undefined && !hasLock) {
+    const problem = 'the lock file has no lock for it: this host runs only locked plugins (record the lock again with --record-lock)';
+    return failed(undefined, { code: 'UNLOCKED', message: problem, problem });
   }
 
   let realm: Realm | undefined;
@@ -100,18 +86,22 @@ export const runPlugin = async (context: RunContext, name: string, policy: Plugi
       tier: 'process',
       name,
       main: 'app://main.js',
-      realms,
-      caps,
+      realms: grants.realms,
+      caps: grants.caps,
       ceiling: policy.ceiling,
       budget: policy.budget,
       authority: policy.authority,
+      required: context.required,
+      ...(hasLock ? { lock: context.locks?.[name] as Lock } : {}),
     });
     limits = harden({
       tier: realm.tier,
       budget: policy.budget,
       ceiling: [...policy.ceiling],
-      extraRoots: Object.keys(realms).filter(key => key !== 'app' && key !== 'system'),
+      held: [...grants.held],
       authority: policy.authority,
+      required: [...context.required],
+      locked: hasLock,
       enforcement: { ...realm.enforcedBy },
     });
     const { transform, run } = realm.exports;

@@ -4,13 +4,13 @@
  * each line prefixed and made printable, so stdout carries this app's
  * report and nothing else.
  *
- * Why: at the worker and process tiers the runtime's CapTP connection logs
- * every error it sends to a guest with the global `console.log` (the default
- * `marshalSaveError` of @endo/marshal: "Temporary logging of sent error"),
- * on stdout, with guest-chosen text in it: a plugin that calls a method its
- * capability lacks, named "\n\u001b[2Jok ...", gets that name printed raw on
- * the host's terminal. This is a runtime bug (reported); remove this module
- * once the runtime routes those logs itself.
+ * Why: at the worker and process tiers the runtime's CapTP connection once
+ * logged every error it sent to a guest with the global `console.log` (the
+ * default `marshalSaveError` of @endo/marshal), on stdout, with guest-chosen
+ * text in it (a method name a plugin made up). The runtime now sends no
+ * error over CapTP at all (runtime/src/tiers/boundary.ts), and the tests
+ * check that nothing reaches this console; it stays as a backstop, so that
+ * whatever a library prints can never forge lines of the report.
  *
  * Deliberately not done: deciding what is noise. Every line is kept.
  */

@@ -15,6 +15,7 @@ export const pluginsDir = fileURLToPath(new URL('plugins/', example));
 export const systemDir = fileURLToPath(new URL('sysroot/', example));
 export const userDir = fileURLToPath(new URL('userdata/', example));
 export const mainJs = fileURLToPath(new URL('dist/src/main.js', example));
+export const lockFile = fileURLToPath(new URL('plugins.lock.json', example));
 
 /** A fresh plugins folder: name → main.js source. Remove it with the returned function. */
 export const makePlugins = async (plugins: Readonly<Record<string, string>>): Promise<{ dir: string; remove: () => Promise<void> }> => {
@@ -32,7 +33,7 @@ export interface Exit {
   readonly stderr: string;
 }
 
-/** Runs `node dist/src/main.js` from an unrelated working directory (it spawns ten processes: allow time). */
+/** Runs `node dist/src/main.js` from an unrelated working directory (it spawns eleven processes: allow time). */
 export const runMain = (): Promise<Exit> =>
   new Promise(done => {
     execFile(process.execPath, [mainJs], { cwd: tmpdir(), timeout: 100_000 }, (error, stdout, stderr) => {

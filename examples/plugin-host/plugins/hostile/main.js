@@ -7,6 +7,11 @@
 //
 // The host does not have to believe this report: it checks the system root
 // itself after every plugin has run. The report is what the example prints.
+//
+// Its policy gives it more than it may use, to show what bounds a holder:
+// `net` (reaching the host's API) while its ceiling lacks `net.connect`,
+// `timers` with a handles budget of 2, and a writable `scratch://` with a
+// storageBytes budget of 1024.
 
 const attempts = [
   ['read outside its own root: resolve("app://../../etc/passwd")',
@@ -48,6 +53,18 @@ const attempts = [
       if (error === undefined) return 'written';
       return error.constructor.constructor('return process')();
     }],
+  ["fetch the host's API with a net capability its ceiling does not allow: net.fetch(servers.api + '/status')",
+    async () => (await net.fetch(`${servers.api}/status`)).status],
+  ['hold more timers than its handles budget: 3 × timers.setTimeout (budget.handles 2)', async () => {
+    for (let i = 0; i < 3; i += 1) await timers.setTimeout(() => {}, 60000);
+    return 'set 3 timers';
+  }],
+  ['write past its storageBytes: 2 × 600 bytes to scratch:// (budget.storageBytes 1024)', async () => {
+    const scratch = await resolve('scratch://');
+    await scratch.write('one.txt', 'x'.repeat(600));
+    await scratch.write('two.txt', 'x'.repeat(600));
+    return 'written';
+  }],
 ];
 
 const codeOf = error => {
