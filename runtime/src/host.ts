@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DirNode, EffectKind } from '@cathedral/sdk';
-import { effectKinds } from '@cathedral/sdk';
+import { UnsupportedError, effectKinds } from '@cathedral/sdk';
 import { ensureLockdown } from '@cathedral/sdk/lockdown';
 import { type Ledger, makeLedger, useNativeOpener } from '@cathedral/powerbox';
 import { hostDirResolver } from '@cathedral/kernel-native';
@@ -24,12 +24,14 @@ import { type ConsoleRoute, defaultConsoleRoute } from './console.js';
 import { makeGuestKit } from './kit.js';
 import { type SourceCache, makeSourceCache } from './modules/source-cache.js';
 import { type Parent, type Realm, type RealmContext, makeCompartmentRealm } from './realm.js';
-import { makeRemoteRealm } from './tiers/remote-realm.js';
+import { makeRemoteRealm, prewarm } from './tiers/remote-realm.js';
+import { kernelStart } from './tiers/kernel.js';
 import { type RealmInfo, type RealmRecord, makeRegistry } from './registry.js';
 import type { Decider } from './requests.js';
 import { type Lock, recordLock, verifyLock } from './lock.js';
 import type { Meter } from './meter.js';
 import type { KernelMode } from './tiers/kernel.js';
+import { makePool } from './tiers/pool.js';
 import { type SpawnSpec, type Spawner, checkSpec } from './spec.js';
 
 export interface HostOptions<Net = undefined> {
@@ -47,6 +49,13 @@ export interface HostOptions<Net = undefined> {
    * never (a realm that marks a kernel-held limit `required` is then refused).
    */
   readonly kernel?: KernelMode;
+  /**
+   * Warm guest processes for the process tier: `size` started, confined and
+   * locked down ahead of each kind of spawn seen (a kind: the same ceiling,
+   * heap and CPU budgets), stopped after `idleMs` unused (default 30 s).
+   * Default: none. They never keep the host alive, and end with it.
+   */
+  readonly pool?: { readonly size: number; readonly idleMs?: number };
   /** Where guests' console lines go (default: prefixed lines on stdout/stderr). */
   readonly console?: ConsoleRoute;
   /** Where host-side details of errors redacted for guests go (default: stderr). */
@@ -65,6 +74,14 @@ export interface Host<Net = undefined> {
   readonly ledger: Pick<Ledger, 'query'>;
   /** How many parsed module sources are cached. */
   readonly cachedSources: number;
+  /**
+   * Starts the warm pool's children for process-tier spawns of this shape
+   * (ceiling, heap and CPU budgets) before the first such spawn; answers
+   * whether one is ready. Needs `createHost({ pool })`.
+   */
+  prewarm(shape?: Pick<SpawnSpec, 'ceiling' | 'budget'>): Promise<boolean>;
+  /** Ends every realm of this host (as `terminate()` would) and stops its warm children. */
+  close(): Promise<void>;
   /** The digests of every file under these roots, for a later spawn's `lock`. */
   lock(realms: Readonly<Record<string, DirNode>>): Promise<Lock>;
 }
@@ -83,6 +100,8 @@ export const createHost = async <Net = undefined>(options: HostOptions<Net> = {}
   const ledger = makeLedger();
   let count = 0;
 
+  /** The realms the application spawned (their children end with them). */
+  const roots = new Set<Realm>();
   /** Each realm's meter, for its children's spawns to charge. */
   const meters = new WeakMap<RealmRecord, Meter>();
 
@@ -135,14 +154,35 @@ export const createHost = async <Net = undefined>(options: HostOptions<Net> = {}
     decide: options.decide,
     spawnChild,
     kernel: options.kernel ?? 'auto',
+    pool: options.pool === undefined || options.pool.size <= 0 ? undefined : makePool({ size: Math.floor(options.pool.size), idleMs: options.pool.idleMs ?? 30_000 }),
   };
 
   return harden({
     net: options.net as Net,
-    spawn: async (spec: SpawnSpec): Promise<Realm> => (await spawnRealm(spec, hostSpawner, { record: undefined, grantor: 'host' })).realm,
+    spawn: async (spec: SpawnSpec): Promise<Realm> => {
+      const { realm } = await spawnRealm(spec, hostSpawner, { record: undefined, grantor: 'host' });
+      roots.add(realm);
+      void realm.done.then(() => roots.delete(realm));
+      return realm;
+    },
     ps: () => registry.list(),
     ledger: harden({ query: ledger.query }),
     lock: (realms: Readonly<Record<string, DirNode>>) => recordLock(realms),
+    close: async () => {
+      context.pool?.close();
+      const all = [...roots];
+      for (const realm of all) await realm.terminate();
+      await Promise.all(all.map(realm => realm.done));
+    },
+    prewarm: async (shape: Pick<SpawnSpec, 'ceiling' | 'budget'> = {}) => {
+      const { pool } = context;
+      if (pool === undefined) {
+        throw new UnsupportedError({ operation: 'prewarm', problem: 'this host keeps no warm pool', rule: 'warm children are kept only when asked for', allow: 'createHost({ pool: { size: 2 } })' });
+      }
+      const checked = checkSpec({ ...shape, tier: 'process', main: 'app://main.js', realms: {} }, 'prewarm', hostSpawner);
+      checked.ended('prewarmed');
+      return prewarm(kernelStart(checked, context.kernel, { cgroup: false }), pool);
+    },
     get cachedSources() {
       return sources.size;
     },

@@ -32,6 +32,7 @@ import { makePackageLoader } from './modules/packages.js';
 import type { SourceCache } from './modules/source-cache.js';
 import type { CheckedSpec, Tier } from './spec.js';
 import type { KernelMode } from './tiers/kernel.js';
+import type { Pool, Poolable } from './tiers/pool.js';
 
 /** What a realm's guest-side helpers are made by: shared, hardened, powerless. */
 export interface GuestKit {
@@ -93,6 +94,8 @@ export interface RealmContext {
   readonly spawnChild: (spec: unknown, parent: RealmRecord) => Promise<ChildHandle>;
   /** Whether process-tier children start behind the kernel wall where it is built ('auto') or never ('off'). */
   readonly kernel: KernelMode;
+  /** Warm guest processes, when the host keeps any (`createHost({ pool })`). */
+  readonly pool: Pool<Poolable> | undefined;
 }
 
 /** Who spawns: the host (no parent) or a realm. */

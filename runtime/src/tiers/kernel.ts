@@ -56,6 +56,10 @@ export interface KernelStart {
   readonly execPath: string | undefined;
   /** Launcher options and `--`, then node and its flags, or only node's flags. */
   readonly execArgv: readonly string[];
+  /** The same without the cgroup, for a warm child that joins the realm's cgroup when taken. */
+  readonly poolArgv: readonly string[];
+  /** Children started with the same `poolArgv` are interchangeable: the warm pool's key. */
+  readonly kind: string;
   readonly cgroup: RealmCgroup | undefined;
   /** Per limit, what enforces it for this child. */
   readonly enforcedBy: Readonly<Record<string, string>>;
@@ -154,7 +158,7 @@ const refuseRequired = (spec: CheckedSpec, key: string, why: string): never => {
  * when a `required` limit cannot be held here; never throws for a mechanism
  * that is merely missing (the result says so instead).
  */
-export const kernelStart = (spec: CheckedSpec, mode: KernelMode): KernelStart => {
+export const kernelStart = (spec: CheckedSpec, mode: KernelMode, options: { readonly cgroup?: boolean } = {}): KernelStart => {
   const heapMb = spec.budget.heapMb;
   const v8Heap = heapMb === undefined ? undefined : Math.ceil(RUNTIME_HEAP_MB + heapMb);
   const nodeArgs = v8Heap === undefined ? [] : [`--max-old-space-size=${v8Heap}`];
@@ -178,6 +182,8 @@ export const kernelStart = (spec: CheckedSpec, mode: KernelMode): KernelStart =>
     return Object.freeze({
       execPath: undefined,
       execArgv: Object.freeze(nodeArgs),
+      poolArgv: Object.freeze(nodeArgs),
+      kind: JSON.stringify(['node', ...nodeArgs]),
       cgroup: undefined,
       enforcedBy: Object.freeze(enforcedBy),
       lowered: false,
@@ -187,7 +193,8 @@ export const kernelStart = (spec: CheckedSpec, mode: KernelMode): KernelStart =>
   }
   let cgroup: RealmCgroup | undefined;
   let noCgroup: string | undefined;
-  try {
+  if (options.cgroup === false) noCgroup = 'not made (a warm child joins its realm\'s when taken)';
+  else try {
     const memoryBytes = v8Heap === undefined ? undefined : Math.ceil((v8Heap / HEAP_SHARE) * 1024 * 1024);
     cgroup = makeRealmCgroup(spec.name.replace(/[^\w.-]/g, '_'), { ...(memoryBytes === undefined ? {} : { memoryBytes }), pids: PIDS_MAX });
   } catch (error) {
@@ -196,13 +203,10 @@ export const kernelStart = (spec: CheckedSpec, mode: KernelMode): KernelStart =>
   }
   if (cgroup !== undefined) track(cgroup);
   if (cgroup === undefined && spec.required.includes('heapMb')) refuseRequired(spec, 'heapMb', `no memory cgroup can be made here: ${noCgroup}`);
-  const plan = confinementPlan({
-    realm: spec.name,
-    ceiling: spec.ceiling as ReadonlySet<EffectKind>,
-    budget: spec.budget,
-    readPaths: readPaths(),
-    cgroups: cgroup === undefined ? [] : [...new Set(Object.values(cgroup.dirs))],
-  });
+  const planOf = (cgroups: readonly string[]) =>
+    confinementPlan({ realm: spec.name, ceiling: spec.ceiling as ReadonlySet<EffectKind>, budget: spec.budget, readPaths: readPaths(), cgroups });
+  const plan = planOf(cgroup === undefined ? [] : [...new Set(Object.values(cgroup.dirs))]);
+  const poolArgv = [...launcherArgs(planOf([])), '--', process.execPath, ...nodeArgs];
   enforcedBy['kernel'] = `launcher: Landlock, seccomp, uid ${plan.uid}, rlimits, no_new_privs, scrubbed environment`;
   enforcedBy['heapMb'] =
     heapMb === undefined
@@ -214,6 +218,8 @@ export const kernelStart = (spec: CheckedSpec, mode: KernelMode): KernelStart =>
   return Object.freeze({
     execPath: launcher,
     execArgv: Object.freeze([...launcherArgs(plan), '--', process.execPath, ...nodeArgs]),
+    poolArgv: Object.freeze(poolArgv),
+    kind: JSON.stringify([launcher, ...poolArgv]),
     cgroup,
     enforcedBy: Object.freeze(enforcedBy),
     lowered,

@@ -36,6 +36,8 @@ export interface Pool<S extends Poolable> {
   fill(kind: string, start: () => S): void;
   /** How many wait, per kind. */
   sizes(): Readonly<Record<string, number>>;
+  /** Settles once a child of this kind is ready (true), or none is starting any more (false). */
+  whenReady(kind: string): Promise<boolean>;
   /** Stops every waiting child; later takes return undefined. */
   close(): void;
 }
@@ -90,6 +92,15 @@ export const makePool = <S extends Poolable>(options: PoolOptions): Pool<S> => {
     },
     fill,
     sizes: () => Object.fromEntries([...queues].map(([kind, queue]) => [kind, queue.length])),
+    whenReady: async kind => {
+      for (;;) {
+        const queue = queues.get(kind) ?? [];
+        if (queue.some(entry => entry.ready && entry.child.alive())) return true;
+        const starting = queue.filter(entry => !entry.ready);
+        if (starting.length === 0) return false;
+        await Promise.race(starting.map(entry => entry.child.ready.then(() => undefined, () => undefined)));
+      }
+    },
     close: () => {
       closed = true;
       for (const [kind, queue] of queues) {

@@ -18,7 +18,7 @@
  * without a subscriber, and subscribers see only the hosts of their own
  * thread.
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { channel as diagnostics } from 'node:diagnostics_channel';
 import { Worker } from 'node:worker_threads';
@@ -38,6 +38,7 @@ import { type Refusal, encodeRefusal, refusalOf } from './codec.js';
 import { makeFastCaller } from './fast-calls.js';
 import { processClock, threadClock, watchCpu } from './cpu-clock.js';
 import { type KernelStart, RUNTIME_HEAP_MB, kernelStart } from './kernel.js';
+import type { Pool, Poolable } from './pool.js';
 import { type CpuWatchdog, addon, processCpuNs, threadCpuNs, watchCpu as nativeWatch } from '@cathedral/kernel-native';
 import { makeInbound } from './inbound.js';
 
@@ -108,6 +109,8 @@ interface Started {
   readonly clockFor: (ready: { tid?: number; pid?: number }) => (() => number | undefined) | undefined;
   /** How many CPUs the clock's tasks can use at once. */
   readonly parallelism: number;
+  /** A child taken from the warm pool has already said it is ready. */
+  readonly readyInfo?: { readonly tid?: number; readonly pid?: number } | undefined;
 }
 
 const startWorker = (spec: CheckedSpec): Started => {
@@ -136,20 +139,109 @@ const startWorker = (spec: CheckedSpec): Started => {
   };
 };
 
-const startProcess = (spec: CheckedSpec, kernel: KernelStart): Started => {
+/** A guest process as forked, before any realm is its: cold for one spawn, or warm in the pool. */
+interface Forked {
+  readonly child: ChildProcess;
+  readonly ready: Promise<{ readonly tid?: number; readonly pid?: number }>;
+  /** Set once the child said it is ready. */
+  readonly info: () => { readonly tid?: number; readonly pid?: number } | undefined;
+  readonly stderr: () => string;
+  readonly alive: () => boolean;
+  readonly stop: () => void;
+}
+
+const forkGuest = (execPath: string | undefined, execArgv: readonly string[]): Forked => {
   const child = fork(guestMain, [], {
     env: {},
-    ...(kernel.execPath === undefined ? {} : { execPath: kernel.execPath }),
-    execArgv: [...kernel.execArgv],
+    ...(execPath === undefined ? {} : { execPath }),
+    execArgv: [...execArgv],
     serialization: 'advanced',
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
-  const { cgroup } = kernel;
   let stderr = '';
   child.stdout?.resume();
   child.stderr?.on('data', (chunk: Buffer) => {
     if (stderr.length < 64 * 1024) stderr += chunk.toString('utf8');
   });
+  let info: { tid?: number; pid?: number } | undefined;
+  let exited = false;
+  const ready = new Promise<{ tid?: number; pid?: number }>((resolve, reject) => {
+    const onMessage = (message: unknown) => {
+      // The guest batches what it sends per turn: `ready` may come alone or in a batch.
+      const messages = isControl(message) && message.cathedral === 'batch' && Array.isArray(message['messages']) ? (message['messages'] as unknown[]) : [message];
+      const found = messages.find(m => isControl(m) && m.cathedral === 'ready');
+      if (found !== undefined) {
+        child.off('message', onMessage);
+        info = found as { tid?: number; pid?: number };
+        resolve(info);
+      }
+    };
+    child.on('message', onMessage);
+    child.once('exit', () => {
+      exited = true;
+      reject(new Error('the guest process ended before it was ready'));
+    });
+  });
+  ready.catch(() => {});
+  return {
+    child,
+    ready,
+    info: () => info,
+    stderr: () => stderr,
+    alive: () => !exited && child.exitCode === null && child.signalCode === null,
+    stop: () => {
+      child.kill('SIGKILL');
+    },
+  };
+};
+
+/** Keeps a child from holding the host's event loop (a warm one waits unreferenced). */
+const unrefChild = (child: ChildProcess): void => {
+  child.unref();
+  (child as unknown as { channel?: { unref(): void } }).channel?.unref();
+  for (const pipe of [child.stdout, child.stderr] as unknown as Array<{ unref?(): void } | null>) pipe?.unref?.();
+};
+
+/**
+ * A child for a process-tier realm: a warm one from the pool when the host
+ * has one of this kind (it then joins the realm's cgroup, as the launcher
+ * would have before exec), else a cold fork through the launcher.
+ */
+const takeOrFork = (kernel: KernelStart, pool: Pool<Forked> | undefined): Forked => {
+  const warmStart = () => {
+    const forked = forkGuest(kernel.execPath, kernel.poolArgv);
+    unrefChild(forked.child);
+    return forked;
+  };
+  const warm = pool?.take(kernel.kind, warmStart);
+  if (warm !== undefined) {
+    const pid = warm.child.pid;
+    try {
+      if (pid !== undefined) kernel.cgroup?.join(pid);
+      return warm;
+    } catch {
+      warm.stop(); // could not be confined as the realm asks: never used unconfined
+    }
+  }
+  return forkGuest(kernel.execPath, kernel.execArgv);
+};
+
+/** Starts warm children for a kind of spawn ahead of it; answers whether one is ready. */
+export const prewarm = (kernel: KernelStart, pool: Pool<Poolable>): Promise<boolean> => {
+  pool.fill(kernel.kind, () => {
+    const forked = forkGuest(kernel.execPath, kernel.poolArgv);
+    unrefChild(forked.child);
+    return forked;
+  });
+  // Warm children never hold the event loop; a host awaiting one does, until it is ready.
+  const held = setInterval(() => {}, 1 << 30);
+  return pool.whenReady(kernel.kind).finally(() => clearInterval(held));
+};
+
+const startProcess = (spec: CheckedSpec, kernel: KernelStart, pool: Pool<Forked> | undefined): Started => {
+  const forked = takeOrFork(kernel, pool);
+  const { child } = forked;
+  const { cgroup } = kernel;
   let listener: (reason: string) => void = () => {};
   child.on('exit', (code, signal) => {
     let decided = false;
@@ -158,7 +250,7 @@ const startProcess = (spec: CheckedSpec, kernel: KernelStart): Started => {
       decided = true;
       clearTimeout(drain);
       // V8's own heap limit, or the OOM killer of the realm's memory cgroup (an off-heap bomb).
-      const heap = /heap out of memory|Reached heap limit|Allocation failed/.test(stderr) || cgroup?.reason().reason === 'oom-kill';
+      const heap = /heap out of memory|Reached heap limit|Allocation failed/.test(forked.stderr()) || cgroup?.reason().reason === 'oom-kill';
       const launcher = kernel.launcherFailure(code);
       // SIGXCPU: the kernel's RLIMIT_CPU backstop behind the watchdog.
       listener(heap ? outOfHeap(spec) : signal === 'SIGXCPU' ? 'budget: cpu' : launcher ?? (signal !== null ? `crashed: ${signal}` : code === 0 ? 'exited' : `crashed: exit code ${code}`));
@@ -194,6 +286,7 @@ const startProcess = (spec: CheckedSpec, kernel: KernelStart): Started => {
     clockFor: () => (child.pid === undefined ? undefined : processClock(child.pid)),
     // V8's helper threads run beside the guest's own.
     parallelism: availableParallelism(),
+    ...(forked.info() === undefined ? {} : { readyInfo: forked.info() }),
   };
 };
 
@@ -204,7 +297,7 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
   const { record, gate } = parts;
   const tier = spec.tier === 'worker' ? 'worker' : 'process';
   const kernel = tier === 'process' ? kernelStart(spec, context.kernel) : undefined;
-  const started = kernel === undefined ? startWorker(spec) : startProcess(spec, kernel);
+  const started = kernel === undefined ? startWorker(spec) : startProcess(spec, kernel, context.pool as Pool<Forked> | undefined);
   const channel = batching(started.channel);
   const timers = new Set<NodeJS.Timeout>();
   // The guest's CPU clock, and its reading once the guest had started.
@@ -305,6 +398,10 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
       if (verdict.kind === 'refuse-call') channel.send(verdict.reply);
       if (verdict.kind === 'violation' && gate.isLive()) end(`crashed: protocol error (${verdict.problem})`);
     };
+    if (started.readyInfo !== undefined) {
+      clearTimeout(timer);
+      resolve(started.readyInfo);
+    }
     channel.onMessage(message => {
       if (isControl(message)) {
         if (message.cathedral === 'ready') {
