@@ -24,8 +24,9 @@
  * memory of the root host) are tried too, and still count: the drop is part
  * of the wall.
  *
- * One known gap is pinned as a failing test: setting the times of a file
- * the child's uid owns (utimensat) passes the wall.
+ * Setting the times (utimensat) or extended attributes of a file the
+ * child's uid owns is refused by the seccomp filter: Landlock has no right
+ * for them (a gap this suite found, now closed).
  *
  * io_uring and ptrace: Node offers no API that makes either call (libuv's
  * own io_uring use is switched off by the launcher's UV_USE_IO_URING=0,
@@ -183,13 +184,6 @@ wallTest('kernel wall - chmod (to setuid) and chown of a host file the child\'s 
   }
 }, needRoot);
 
-// Known gap of the launcher, found by this suite: neither Landlock (it has
-// no right for file times) nor the seccomp filter (utimensat is not in its
-// chmod/chown family) refuses setting the times of a file the child's uid
-// owns. Marked failing until packages/kernel-native refuses it; AVA reports
-// it the day it passes, and the marker must then go.
-const utimesTitle = 'kernel wall - setting the times of a host file the child\'s uid owns is refused (KNOWN GAP: utimensat passes the wall)';
-const utimesMissing = wall.present ? needRoot() : `the kernel wall is absent: ${wall.absent}`;
 const utimesBody = async (t: ExecutionContext) => {
   const s = scratch();
   const before = statSync(s.ownedFile);
@@ -203,9 +197,9 @@ const utimesBody = async (t: ExecutionContext) => {
     s.cleanup();
   }
 };
-if (utimesMissing === undefined) test.serial.failing(utimesTitle, utimesBody);
-else if (requireKernel) test.serial(utimesTitle, t => t.fail(`CATHEDRAL_REQUIRE_KERNEL=1 but ${utimesMissing}`));
-else test.skip(`${utimesTitle} (skipped: ${utimesMissing})`, utimesBody);
+// Found by this suite: Landlock has no right for file times, so the seccomp
+// filter refuses utimensat (and the xattr calls) for the guest.
+wallTest('kernel wall - setting the times of a host file the child\'s uid owns is refused', utimesBody, needRoot);
 
 wallTest('kernel wall - no socket: TCP (v4, v6) and Unix connects, listening on a port, UDP refused; the host\'s servers saw nothing', async t => {
   const s = scratch();

@@ -126,6 +126,8 @@ void run_probe(void) {
   TRY("setns", setns(-1, 0));
   TRY("mount", mount("none", MISSING, "tmpfs", 0, NULL));
   TRY("chmod", chmod(MISSING, 0));
+  TRY("utimensat", (int)syscall(__NR_utimensat, AT_FDCWD, MISSING, NULL, 0));
+  TRY("setxattr", (int)syscall(__NR_setxattr, MISSING, "user.x", "x", 1, 0));
   TRY("chown", chown(MISSING, 0, 0));
   TRY("bpf", syscall(SYS_bpf, -1, NULL, 0));
   TRY("keyctl", syscall(SYS_keyctl, -1, 0, 0, 0, 0));

@@ -38,7 +38,7 @@ export interface Net {
    * calls checked against the realm's ceiling, and it is revoked when the
    * realm ends. `revoke(marker)` revokes it in every realm.
    */
-  forRealms(peers: readonly string[], options?: Pick<AllowOptions, 'listen' | 'budget'>): RealmBound<NetCapability>;
+  forRealms(peers: readonly string[], options?: Pick<AllowOptions, 'listen'>): RealmBound<NetCapability>;
   /**
    * Revokes a capability `allow` or `forRealms` minted: closes every stream, listener and
    * request opened through it, and makes them refuse. False for anything else.
@@ -71,7 +71,7 @@ export const makeNetOver = (transport: Transport, options: Omit<NetOptions, 'tra
   };
   return harden({
     allow,
-    forRealms: (peers: readonly string[], realmOptions: Pick<AllowOptions, 'listen' | 'budget'> = {}) => {
+    forRealms: (peers: readonly string[], realmOptions: Pick<AllowOptions, 'listen'> = {}) => {
       // Checked now, so a bad allowlist fails where it is written, not at a later spawn.
       const probe = allow(peers, realmOptions);
       kits.get(probe)?.('a probe of the allowlist');
