@@ -22,7 +22,9 @@
  * new child (`guestSince`).
  *
  * Also the resident size of a guest process (`rssKiBOf`) and the CPU time of
- * a guest's thread (`threadCpuNs`), for the memory and budget rows.
+ * a guest's thread (`threadCpuNs`), for the memory and budget rows, and
+ * whether a warm pool's children have finished starting (`childrenQuiet`),
+ * for the warm spawn rows.
  *
  * The only module of the bench that reads `/proc` or runs `taskset`.
  */
@@ -252,4 +254,32 @@ export const threadCpuNs = (end: End): number | undefined => {
   const tid = end.kind === 'thread' ? end.tid : end.pid;
   const ns = Number(read(`/proc/${end.pid}/task/${tid}/schedstat`)?.split(' ')[0]);
   return Number.isFinite(ns) ? ns : undefined;
+};
+
+/** user + system CPU time of a whole process (all its threads), in clock ticks; undefined once it is gone. */
+const processTicks = (pid: number): number | undefined => {
+  const fields = statFields(`/proc/${pid}/stat`);
+  return fields === undefined ? undefined : Number(fields[11]) + Number(fields[12]);
+};
+
+/**
+ * Waits until this thread has at least `count` child processes and none of
+ * them used CPU for `quietMs` (at most `maxMs`): a warm pool's refill has
+ * finished starting, so it does not compete with the next timed contender.
+ * Answers whether they went quiet in time.
+ */
+export const childrenQuiet = async (count: number, quietMs = 100, maxMs = 15_000): Promise<boolean> => {
+  const deadline = Date.now() + maxMs;
+  const sample = () => {
+    const pids = [...childPids()].sort((a, b) => a - b);
+    return `${pids.join()}:${pids.map(pid => processTicks(pid) ?? -1).join()}`;
+  };
+  let last = sample();
+  while (Date.now() < deadline) {
+    await new Promise(resolve => setTimeout(resolve, quietMs));
+    const now = sample();
+    if (now === last && childPids().length >= count) return true;
+    last = now;
+  }
+  return false;
 };

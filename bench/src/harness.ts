@@ -12,10 +12,12 @@ import { type Host, createHost } from '@cathedral/runtime';
 import { makePlacement } from './affinity.js';
 import { benchBudget } from './budget.js';
 import { benchCalls } from './calls.js';
+import { benchConfine } from './confine.js';
 import { benchLayeredRead } from './layers.js';
 import { benchLockdown } from './lockdown.js';
 import { benchMemory } from './memory.js';
 import { benchMint } from './mint.js';
+import { benchNetFetch } from './net-fetch.js';
 import { type Peer, type PeerName, loadPeers, peerNames } from './peers.js';
 import { type Profile, fullProfile, quickProfile } from './profile.js';
 import type { RemoteTier } from './raw-tier.js';
@@ -24,6 +26,7 @@ import type { Row } from './row.js';
 import { benchSpawn } from './spawn.js';
 import { benchTierCalls } from './tier-calls.js';
 import { benchTierSpawn } from './tier-spawn.js';
+import { benchWarmSpawn } from './warm-spawn.js';
 import { benchWrite } from './write.js';
 
 export interface Machine {
@@ -89,7 +92,7 @@ const sections = (profile: Profile): readonly Section[] => {
   const list: Section[] = [
     {
       label: 'compartment tier spawn, vs SES, node:vm, isolated-vm, QuickJS',
-      ids: ['spawn', ...peerNames.filter(name => name !== 'ses').map(name => `spawn-vs-${name}`)],
+      ids: ['spawn', ...peerNames.filter(name => name !== 'ses').map(name => `spawn-vs-${name}`), 'spawn-fresh-root'],
       run: async () => benchSpawn(profile.spawn, await getPeers()),
     },
     {
@@ -126,6 +129,15 @@ const sections = (profile: Profile): readonly Section[] => {
       },
     );
   }
+  list.push(
+    {
+      label: 'process tier: spawn from the warm pool, and behind the kernel wall',
+      ids: ['spawn-process-warm', 'spawn-process-warm-vs-cold', 'spawn-process-confined'],
+      run: async () => benchWarmSpawn(await getHost(), profile.warmSpawn),
+    },
+    { label: 'net: fetch through the capability vs direct http.request', ids: ['net-fetch-host', 'net-fetch-compartment', 'net-fetch-process'], run: () => benchNetFetch(profile.net) },
+    { label: 'kernel wall cost (fresh node processes)', ids: ['confine-start', 'confine-syscall'], run: () => benchConfine(profile.confine) },
+  );
   list.push({ label: 'lockdown cost (fresh node processes)', ids: ['lockdown', 'lockdown-shims'], run: () => benchLockdown(profile.lockdown) });
   return list;
 };

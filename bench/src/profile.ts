@@ -58,6 +58,14 @@ export interface LockdownProfile {
   readonly warmup: number;
 }
 
+/** Fresh node processes through the launcher and directly, one per contender per round. */
+export interface ConfineProfile {
+  readonly rounds: number;
+  readonly warmup: number;
+  /** `fs.fstatSync(1)` calls each syscall-timing node makes. */
+  readonly syscalls: number;
+}
+
 /** `batch` is N, the mints and lookups of one round. */
 export type MintProfile = TimedProfile;
 
@@ -75,6 +83,11 @@ export interface Profile {
   readonly write: TimedProfile;
   readonly budget: BudgetProfile;
   readonly lockdown: LockdownProfile;
+  /** Process-tier spawns: warm pool, cold, unconfined, stock fork; one each per round. */
+  readonly warmSpawn: SpawnProfile;
+  readonly confine: ConfineProfile;
+  /** Requests (or no-op calls) per round of the net fetch rows. */
+  readonly net: TimedProfile;
 }
 
 export const fullProfile: Profile = Object.freeze({
@@ -90,6 +103,9 @@ export const fullProfile: Profile = Object.freeze({
   write: Object.freeze({ rounds: 21, warmup: 2, batch: 20 }),
   budget: Object.freeze({ rounds: 5, cpuMs: 200, heapMb: 64 }),
   lockdown: Object.freeze({ rounds: 11, warmup: 1 }),
+  warmSpawn: Object.freeze({ rounds: 11, warmup: 1 }),
+  confine: Object.freeze({ rounds: 11, warmup: 1, syscalls: 200_000 }),
+  net: Object.freeze({ rounds: 21, warmup: 2, batch: 200 }),
 });
 
 export const quickProfile: Profile = Object.freeze({
@@ -105,4 +121,7 @@ export const quickProfile: Profile = Object.freeze({
   write: Object.freeze({ rounds: 3, warmup: 1, batch: 5 }),
   budget: Object.freeze({ rounds: 1, cpuMs: 100, heapMb: 16 }),
   lockdown: Object.freeze({ rounds: 1, warmup: 0 }),
+  warmSpawn: Object.freeze({ rounds: 1, warmup: 0 }),
+  confine: Object.freeze({ rounds: 1, warmup: 0, syscalls: 50_000 }),
+  net: Object.freeze({ rounds: 3, warmup: 1, batch: 20 }),
 });

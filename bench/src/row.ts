@@ -16,7 +16,7 @@
  */
 import type { Figure } from './stats.js';
 
-export type Unit = 'µs' | 'ms' | 'KiB' | 'ops/s';
+export type Unit = 'ns' | 'µs' | 'ms' | 'KiB' | 'ops/s';
 
 /** Units where a larger figure is better: their slow tail is the p10. */
 export const higherIsBetter = (unit: Unit): boolean => unit === 'ops/s';

@@ -32,15 +32,15 @@ import { type Row, makeRow } from './row.js';
 import type { Peer } from './peers.js';
 import { rotate, summarize } from './stats.js';
 
-const MAIN = 'export const f = x => x + 1;';
+export const MAIN = 'export const f = x => x + 1;';
 
-interface Started {
+export interface Started {
   readonly end: End | undefined;
   stop(): Promise<void>;
 }
 
 /** Times `run` once in ms, then stops what it started and waits until it has gone, outside the timing. */
-const timeOnce = async (run: () => Promise<Started>): Promise<number> => {
+export const timeOnce = async (run: () => Promise<Started>): Promise<number> => {
   const start = process.hrtime.bigint();
   const started = await run();
   const elapsed = Number(process.hrtime.bigint() - start) / 1e6;

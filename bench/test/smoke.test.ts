@@ -1,4 +1,5 @@
 import test from 'ava';
+import { kernelWallStatus } from '@cathedral/runtime';
 import { rowIds, runBench } from '../src/harness.js';
 import { makeRow } from '../src/row.js';
 import { summarize } from '../src/stats.js';
@@ -31,6 +32,7 @@ const expectedRows = [
   'spawn-vs-vm',
   'spawn-vs-ivm',
   'spawn-vs-quickjs',
+  'spawn-fresh-root',
   'memory-rss',
   'memory-heap',
   'memory-rss-vs-vm',
@@ -54,12 +56,29 @@ const expectedRows = [
   'mint-lookup',
   ...tierRows('worker'),
   ...tierRows('process'),
+  'spawn-process-warm',
+  'spawn-process-warm-vs-cold',
+  'spawn-process-confined',
+  'net-fetch-host',
+  'net-fetch-compartment',
+  'net-fetch-process',
+  'confine-start',
+  'confine-syscall',
   'lockdown',
   'lockdown-shims',
 ];
 
+/** Rows that compare against the kernel wall: without it here, they have no confined side to compare. */
+const needWall = ['spawn-process-confined', 'confine-start', 'confine-syscall'];
+
 /** Rows a peer cannot do at all: no figure, a reason. */
-const withoutPeer = new Set(['spawn-worker-vs-inthread', 'spawn-process-vs-ivm', 'spawn-process-vs-inthread', 'memory-rss-process-vs-inprocess']);
+const withoutPeer = new Set([
+  'spawn-worker-vs-inthread',
+  'spawn-process-vs-ivm',
+  'spawn-process-vs-inthread',
+  'memory-rss-process-vs-inprocess',
+  ...(kernelWallStatus().present ? [] : needWall),
+]);
 
 /** Rows whose two ends run on two threads or processes, measured in one placement. */
 const placed = /^(rt|tput|out)-?/;

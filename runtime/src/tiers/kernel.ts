@@ -158,7 +158,14 @@ const refuseRequired = (spec: CheckedSpec, key: string, why: string): never => {
  * when a `required` limit cannot be held here; never throws for a mechanism
  * that is merely missing (the result says so instead).
  */
-export const kernelStart = (spec: CheckedSpec, mode: KernelMode, options: { readonly cgroup?: boolean } = {}): KernelStart => {
+/** Whether the host was already told that the kernel wall is absent (it is told once per process). */
+let toldAbsent = false;
+
+export const kernelStart = (
+  spec: CheckedSpec,
+  mode: KernelMode,
+  options: { readonly cgroup?: boolean; readonly report?: (message: string) => void } = {},
+): KernelStart => {
   const heapMb = spec.budget.heapMb;
   const v8Heap = heapMb === undefined ? undefined : Math.ceil(RUNTIME_HEAP_MB + heapMb);
   const nodeArgs = v8Heap === undefined ? [] : [`--max-old-space-size=${v8Heap}`];
@@ -176,6 +183,10 @@ export const kernelStart = (spec: CheckedSpec, mode: KernelMode, options: { read
     });
   }
   if (launcher === undefined) {
+    if (mode === 'auto' && !toldAbsent) {
+      toldAbsent = true;
+      options.report?.(`the kernel wall is absent (${absent}): process-tier realms are held by the language wall alone; realm.enforcedBy says what holds each limit, and a spawn that requires a kernel-held limit is refused`);
+    }
     for (const key of spec.required) if (needsKernel(key)) refuseRequired(spec, key, `the kernel wall is absent: ${absent}`);
     enforcedBy['kernel'] = `absent: ${absent}`;
     enforcedBy['heapMb'] = heapMb === undefined ? 'not asked' : `V8 --max-old-space-size, on top of ${RUNTIME_HEAP_MB} MB for the guest runtime (ArrayBuffers not counted: no kernel wall)`;

@@ -296,7 +296,7 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
   const boundary = makeBoundary((target, method, args) => callGuest(target, method, args));
   const { record, gate } = parts;
   const tier = spec.tier === 'worker' ? 'worker' : 'process';
-  const kernel = tier === 'process' ? kernelStart(spec, context.kernel) : undefined;
+  const kernel = tier === 'process' ? kernelStart(spec, context.kernel, { report: context.report }) : undefined;
   const started = kernel === undefined ? startWorker(spec) : startProcess(spec, kernel, context.pool as Pool<Forked> | undefined);
   const channel = batching(started.channel);
   const timers = new Set<NodeJS.Timeout>();
