@@ -25,7 +25,7 @@ export interface Fallback {
   readonly how: string;
 }
 
-export const budgetKeys = ['cpuMs', 'wallMs', 'heapMb', 'storageBytes', 'children', 'handles'] as const;
+export const budgetKeys = ['cpuMs', 'wallMs', 'heapMb', 'storageBytes', 'children', 'handles', 'netBytes'] as const;
 export const ceilingKeys = ['net.connect', 'net.listen', 'proc.spawn', 'fs.read', 'fs.write'] as const;
 export type BudgetKey = (typeof budgetKeys)[number];
 export type CeilingKey = (typeof ceilingKeys)[number];
@@ -85,6 +85,7 @@ export const fallbacks = (facts: {
       ? f('kernel', 'metered by the host, and pids.max bounds the child\u2019s tasks')
       : f('language', 'metered by the host only'),
     handles: f('language', 'metered by the host\u2019s capability wrappers'),
+    netBytes: f('language', 'metered by the host\u2019s network capabilities (the child has no socket of its own)'),
   };
   const ceilings: Record<CeilingKey, Fallback> = {
     'net.connect': landlockNet && seccomp
