@@ -24,6 +24,7 @@ import {
   probe,
   probeLevels,
   readFrom,
+  readView,
   samePath,
 } from './overlay-view.js';
 
@@ -173,13 +174,7 @@ const stat = async (state: OverlayState, path: CheckedPath): Promise<Stat> => {
 export const makeOverlayStore = (state: OverlayState): Store => ({
   stat: path => state.serial(() => stat(state, path)),
   list: path => state.serial(async () => mergedList(state, path, await dirProbe(state, 'list', path))),
-  read: path =>
-    state.serial(async () => {
-      const found = await probe(state, path);
-      if (found.kind === 'none') throw notFound('read', path);
-      if (found.kind === 'dir') throw wrongKind('read', path, 'file');
-      return readFrom(state, path, found);
-    }),
+  read: path => state.serial(() => readView(state, path)),
   write: (path, bytes, { parents }) => state.serial(() => write(state, path, bytes, parents)),
   mkdir: (path, { recursive }) => state.serial(() => mkdir(state, path, recursive)),
   remove: (path, { recursive }) => state.serial(() => remove(state, path, recursive)),
