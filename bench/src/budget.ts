@@ -88,9 +88,10 @@ const runToEnd = async (host: Host, tier: RemoteTier, source: string, budget: { 
     }
     const { reason } = await realm.done;
     const at = decided;
-    if (at === undefined || typeof at.cpuMs !== 'number' || at.threadNs === undefined || last === undefined) {
-      return { reason, wallMs, cpuMs: undefined, afterMs: undefined };
-    }
+    if (at === undefined || typeof at.cpuMs !== 'number') return { reason, wallMs, cpuMs: undefined, afterMs: undefined };
+    // Killed by the native watchdog before the supervisor published its end: the
+    // kill was the decision, at the reading published, and nothing of the guest ran after it.
+    if (at.threadNs === undefined || last === undefined) return { reason, wallMs, cpuMs: at.cpuMs, afterMs: 0 };
     const afterMs = Math.max(0, last - at.threadNs) / 1e6;
     return { reason, wallMs, cpuMs: at.cpuMs + afterMs, afterMs };
   } finally {

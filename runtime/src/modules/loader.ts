@@ -33,6 +33,13 @@ export interface LoaderOptions {
    * own reads would be checked; by default through `table.root(...)`.
    */
   readonly read?: (name: string, path: string, specifier: string) => Promise<Uint8Array>;
+  /**
+   * Reads and parses an ES module elsewhere (the host, for a guest process:
+   * its parse cache is warm where a fresh process's is not), answering the
+   * parsed module's record, which SES evaluates as a precompiled module
+   * source. Refusals are those of `read`.
+   */
+  readonly precompiled?: (specifier: string) => Promise<object>;
 }
 
 const decoder = new TextDecoder();
@@ -69,7 +76,7 @@ interface Linkable {
 }
 
 /** A realm's module loader: the compartment's hooks, and how its main module is imported. */
-export const makeModuleLoader = ({ realm, table, sources, packages, read }: LoaderOptions) => {
+export const makeModuleLoader = ({ realm, table, sources, packages, read, precompiled }: LoaderOptions) => {
   // Records read ahead of the compartment's asking (the main module), each used once.
   const preloaded = new Map<string, ModuleRecord>();
   const readModule = read ?? ((name: string, path: string, specifier: string) => table.root('import', name, specifier).read(path));
@@ -91,9 +98,11 @@ export const makeModuleLoader = ({ realm, table, sources, packages, read }: Load
         allow: 'name the file with its extension',
       });
     }
-    let bytes: Uint8Array;
+    let bytes: Uint8Array | undefined;
+    let record: object | undefined;
     try {
-      bytes = await readModule(name, path, specifier);
+      if (precompiled !== undefined && !isJson) record = await precompiled(specifier);
+      else bytes = await readModule(name, path, specifier);
     } catch (error) {
       if (isCathedralError(error, 'NOT_FOUND') || isCathedralError(error, 'WRONG_KIND')) {
         throw new ModuleNotFoundError({
@@ -107,8 +116,10 @@ export const makeModuleLoader = ({ realm, table, sources, packages, read }: Load
       }
       throw error instanceof CathedralError ? restate(error, { operation: 'import', target: specifier }) : error;
     }
-    if (isJson) return { source: jsonModule(decoder.decode(bytes), specifier, realm), specifier };
-    return { source: sources.get(specifier, bytes, () => decoder.decode(bytes)), specifier };
+    if (record !== undefined) return { source: record, specifier };
+    const text = bytes ?? new Uint8Array(0);
+    if (isJson) return { source: jsonModule(decoder.decode(text), specifier, realm), specifier };
+    return { source: sources.get(specifier, text, () => decoder.decode(text)), specifier };
   };
 
   // Both hooks also run for a guest's dynamic import(): what they throw must

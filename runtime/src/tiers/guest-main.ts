@@ -155,6 +155,7 @@ const bootstrap = Far('GuestBootstrap', {
       },
       services: adapters.adapt(init.services) as never,
       authority: init.authority === undefined ? undefined : adapters.adapt(init.authority),
+      precompiled: true,
       E,
       Far,
     });

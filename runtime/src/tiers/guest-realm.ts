@@ -19,6 +19,8 @@ export interface Services {
   resolve(uri: string): Promise<Node>;
   request(request: unknown): Promise<Node>;
   console(level: string, line: string): Promise<void>;
+  /** The host's parse of a module of the realm's own roots (see the loader's `precompiled`). */
+  precompiled?(specifier: string): Promise<{ readonly record?: object; readonly invalid?: string }>;
 }
 
 export interface GuestRealmOptions {
@@ -28,6 +30,8 @@ export interface GuestRealmOptions {
   readonly caps: Readonly<Record<string, unknown>>;
   readonly services: Services;
   readonly authority: unknown;
+  /** Whether to load the realm's ES modules as the host parsed them (`services.precompiled`). */
+  readonly precompiled?: boolean;
   readonly E: unknown;
   readonly Far: unknown;
 }
@@ -55,7 +59,22 @@ export const makeGuestRealm = async (options: GuestRealmOptions) => {
     name,
     globals,
     noAggregateLoadErrors: true,
-    ...makeModuleHooks({ realm: name, table, sources, packages }),
+    ...makeModuleHooks({
+      realm: name,
+      table,
+      sources,
+      packages,
+      ...(options.precompiled === true
+        ? {
+            precompiled: async (specifier: string) => {
+              const answer = await (services as Required<Services>).precompiled(specifier);
+              // A module that does not parse fails here as a local parse would, with the parser's message.
+              if (answer.record === undefined) throw new SyntaxError(answer.invalid ?? 'the module does not parse');
+              return answer.record;
+            },
+          }
+        : {}),
+    }),
   } as never);
   try {
     const { namespace } = (await compartment.import(options.main)) as { namespace: Record<string, unknown> };

@@ -38,6 +38,7 @@ import { type Refusal, encodeRefusal, refusalOf } from './codec.js';
 import { makeFastCaller } from './fast-calls.js';
 import { processClock, threadClock, watchCpu } from './cpu-clock.js';
 import { type KernelStart, RUNTIME_HEAP_MB, kernelStart } from './kernel.js';
+import { parseUri } from '../uri.js';
 import type { Pool, Poolable } from './pool.js';
 import { type CpuWatchdog, addon, processCpuNs, threadCpuNs, watchCpu as nativeWatch } from '@cathedral/kernel-native';
 import { makeInbound } from './inbound.js';
@@ -469,6 +470,23 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
   const request = parts.endowments['request'] as (r: unknown) => Promise<unknown>;
   const services = Far('RealmServices', {
     resolve: (uri: string) => parts.resolve(uri),
+    // A module read through the realm's own gate-wrapped root (so refused as
+    // the guest's read would be), parsed by the host's warm cache: the guest
+    // process evaluates the record, and never pays a first parse of its own.
+    precompiled: async (specifier: string) => {
+      const { name: rootName, path } = parseUri('import', specifier, name);
+      const root = parts.roots.get(rootName) as { read(path: string): Promise<Uint8Array> } | undefined;
+      if (root === undefined) return parts.resolve(specifier); // the table's own refusal: an unknown name
+      const bytes = await root.read(path);
+      let parsed: object;
+      try {
+        parsed = context.sources.get(specifier, bytes, () => new TextDecoder().decode(bytes));
+      } catch (error) {
+        // The parser's own message (about the guest's own text), never its objects.
+        return harden({ invalid: error instanceof Error ? String(error.message) : 'the module does not parse' });
+      }
+      return harden({ record: JSON.parse(JSON.stringify(parsed)) as object });
+    },
     request: (req: unknown) => request(req),
     console: (level: unknown, line: unknown) => sink(level, line),
   });
