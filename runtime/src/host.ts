@@ -22,7 +22,7 @@ import { hostDirResolver } from '@cathedral/kernel-native';
 import type { ChildHandle } from './authority.js';
 import { type ConsoleRoute, defaultConsoleRoute } from './console.js';
 import { makeGuestKit } from './kit.js';
-import { type SourceCache, makeSourceCache } from './modules/source-cache.js';
+import { type SourceCache, loadParser, makeSourceCache } from './modules/source-cache.js';
 import { type Parent, type Realm, type RealmContext, makeCompartmentRealm } from './realm.js';
 import { makeRemoteRealm, prewarm } from './tiers/remote-realm.js';
 import { kernelStart } from './tiers/kernel.js';
@@ -95,6 +95,7 @@ export const createHost = async <Net = undefined>(options: HostOptions<Net> = {}
   const resolver = hostDirResolver();
   if (resolver !== undefined) useNativeOpener(resolver);
   const kit = makeGuestKit();
+  await loadParser();
   const sources: SourceCache = makeSourceCache();
   const registry = makeRegistry();
   const ledger = makeLedger();

@@ -20,7 +20,7 @@ import { isGuestFacing, toGuestFacing } from '../guest-error.js';
 import type { Table } from '../table.js';
 import { parseUri } from '../uri.js';
 import type { PackageLoader } from './packages.js';
-import type { SourceCache } from './source-cache.js';
+import { type SourceCache, loadParser } from './source-cache.js';
 import { PACKAGE_PREFIX, resolveSpecifier } from './specifier.js';
 
 export interface LoaderOptions {
@@ -119,6 +119,7 @@ export const makeModuleLoader = ({ realm, table, sources, packages, read, precom
     if (record !== undefined) return { source: record, specifier };
     const text = bytes ?? new Uint8Array(0);
     if (isJson) return { source: jsonModule(decoder.decode(text), specifier, realm), specifier };
+    await loadParser();
     return { source: sources.get(specifier, text, () => decoder.decode(text)), specifier };
   };
 
