@@ -182,7 +182,7 @@ export const createHost = async <Net = undefined>(options: HostOptions<Net> = {}
       }
       const checked = checkSpec({ ...shape, tier: 'process', main: 'app://main.js', realms: {} }, 'prewarm', hostSpawner);
       checked.ended('prewarmed');
-      return prewarm(kernelStart(checked, context.kernel, { cgroup: false }), pool);
+      return prewarm(kernelStart(checked, context.kernel), pool);
     },
     get cachedSources() {
       return sources.size;

@@ -34,7 +34,7 @@ test.serial('[process] a spawn takes a warm child started before it asked, and t
   });
 });
 
-test.serial('[process] a warm child joins the realm\'s memory cgroup: an ArrayBuffer bomb ends as "budget: heap"', async t => {
+test.serial('[process] a warm child is in a memory cgroup of its kind\'s limits: an ArrayBuffer bomb ends as "budget: heap"', async t => {
   if (!kernelWallStatus().present) {
     if (process.env.CATHEDRAL_REQUIRE_KERNEL === '1') t.fail(`the kernel wall is absent: ${kernelWallStatus().absent}`);
     else t.log(`skipped the cgroup half: ${kernelWallStatus().absent}`);
@@ -48,7 +48,8 @@ test.serial('[process] a warm child joins the realm\'s memory cgroup: an ArrayBu
     const realm = await host.spawn({ ...spec, name: 'bomber' });
     const { pid } = watch.identity('bomber');
     t.true(pid !== undefined && warm.includes(pid));
-    t.regex(readFileSync(`/proc/${pid}/cgroup`, 'latin1'), /cathedral-bomber-/);
+    // Its own cgroup, made with the kind's limits when it was started, joined before exec.
+    t.regex(readFileSync(`/proc/${pid}/cgroup`, 'latin1'), /memory:.*\/cathedral-pool-/);
     await t.throwsAsync(call(realm, 'bomb'));
     t.is((await realm.done).reason, 'budget: heap');
     await host.close();

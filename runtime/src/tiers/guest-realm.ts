@@ -10,7 +10,7 @@ import type { DirNode, Node } from '@cathedral/sdk';
 import { RealmCompartment } from '../compartment.js';
 import { forGuest } from '../guest-error.js';
 import { makeGuestKit } from '../kit.js';
-import { makeModuleHooks } from '../modules/loader.js';
+import { makeModuleLoader } from '../modules/loader.js';
 import { makePackageLoader } from '../modules/packages.js';
 import { makeSourceCache } from '../modules/source-cache.js';
 import { makeTable } from '../table.js';
@@ -32,6 +32,8 @@ export interface GuestRealmOptions {
   readonly authority: unknown;
   /** Whether to load the realm's ES modules as the host parsed them (`services.precompiled`). */
   readonly precompiled?: boolean;
+  /** Records the host sent ahead (the main module), by specifier, each used once. */
+  readonly preloaded?: Readonly<Record<string, object>>;
   readonly E: unknown;
   readonly Far: unknown;
 }
@@ -41,6 +43,7 @@ const kit = makeGuestKit();
 
 export const makeGuestRealm = async (options: GuestRealmOptions) => {
   const { name, services } = options;
+  const preloaded = new Map(Object.entries(options.preloaded ?? {}));
   const roots = new Map(Object.entries(options.roots) as Array<[string, DirNode]>);
   const table = makeTable(name, roots);
   const { console, format } = kit.makeConsole((level: unknown, line: unknown) => {
@@ -54,30 +57,37 @@ export const makeGuestRealm = async (options: GuestRealmOptions) => {
   for (const [key, value] of Object.entries(options.caps)) globals[key] = value;
   // Always the factory form: an adapter is itself callable, and would be taken for a factory.
   const packages = makePackageLoader({ realm: name, app: () => roots.get('app'), globals: base, Compartment: RealmCompartment });
+  const loader = makeModuleLoader({
+    realm: name,
+    table,
+    sources,
+    packages,
+    ...(options.precompiled === true
+      ? {
+          precompiled: async (specifier: string) => {
+            const ahead = preloaded.get(specifier);
+            if (ahead !== undefined) {
+              preloaded.delete(specifier);
+              return ahead;
+            }
+            const answer = await (services as Required<Services>).precompiled(specifier);
+            // A module that does not parse fails here as a local parse would, with the parser's message.
+            if (answer.record === undefined) throw new SyntaxError(answer.invalid ?? 'the module does not parse');
+            return answer.record;
+          },
+        }
+      : {}),
+  });
   const compartment = new RealmCompartment({
     __options__: true,
     name,
     globals,
     noAggregateLoadErrors: true,
-    ...makeModuleHooks({
-      realm: name,
-      table,
-      sources,
-      packages,
-      ...(options.precompiled === true
-        ? {
-            precompiled: async (specifier: string) => {
-              const answer = await (services as Required<Services>).precompiled(specifier);
-              // A module that does not parse fails here as a local parse would, with the parser's message.
-              if (answer.record === undefined) throw new SyntaxError(answer.invalid ?? 'the module does not parse');
-              return answer.record;
-            },
-          }
-        : {}),
-    }),
+    ...loader.hooks,
   } as never);
   try {
-    const { namespace } = (await compartment.import(options.main)) as { namespace: Record<string, unknown> };
+    // An import-free main is linked and run synchronously, as at the compartment tier.
+    const namespace = await loader.importMain(compartment as never, options.main);
     return { namespace, format };
   } catch (error) {
     throw forGuest(error);

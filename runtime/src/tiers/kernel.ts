@@ -25,6 +25,7 @@ import {
   launcherArgs,
   launcherPath,
   launcherStep,
+  discoverCgroups,
   makeRealmCgroup,
   probe,
   sweepStaleCgroups,
@@ -54,19 +55,22 @@ export type KernelMode = 'auto' | 'off' | 'lowered-language-wall-for-tests';
 export interface KernelStart {
   /** What to fork through: the launcher, or node itself. */
   readonly execPath: string | undefined;
-  /** Launcher options and `--`, then node and its flags, or only node's flags. */
-  readonly execArgv: readonly string[];
-  /** The same without the cgroup, for a warm child that joins the realm's cgroup when taken. */
-  readonly poolArgv: readonly string[];
-  /** Children started with the same `poolArgv` are interchangeable: the warm pool's key. */
+  /**
+   * A child's own cgroup with this spawn's limits (undefined where none can
+   * be made, or without the kernel wall): every child, cold or warm, gets one
+   * when it is started, and joins it before exec.
+   */
+  readonly newCgroup: (label: string) => RealmCgroup | undefined;
+  /** Launcher options (joining `cgroup`) and `--`, then node and its flags; or only node's flags. */
+  readonly argvFor: (cgroup: RealmCgroup | undefined) => readonly string[];
+  /** Children started for the same kind are interchangeable: the warm pool's key. */
   readonly kind: string;
-  readonly cgroup: RealmCgroup | undefined;
   /** Per limit, what enforces it for this child. */
   readonly enforcedBy: Readonly<Record<string, string>>;
   /** The language wall is lowered (test-only host mode). */
   readonly lowered: boolean;
-  /** Removes the realm's cgroup once its child has exited. */
-  readonly release: () => Promise<void>;
+  /** Removes a child's cgroup once the child has exited. */
+  readonly release: (cgroup: RealmCgroup | undefined) => Promise<void>;
   /** Why a child that died at start died, when the launcher says (an exit code 100–109). */
   readonly launcherFailure: (code: number | null) => string | undefined;
 }
@@ -138,6 +142,19 @@ const removeLive = (): void => {
   live.clear();
 };
 
+/** Why a cgroup with these limits cannot be made here, or undefined when it can. */
+let layout: ReturnType<typeof discoverCgroups> | undefined;
+const cgroupUnavailable = (limits: { readonly memoryBytes?: number; readonly pids?: number }): string | undefined => {
+  const { controllers } = (layout ??= discoverCgroups());
+  const asked = [...(limits.memoryBytes === undefined ? [] : ['memory' as const]), ...(limits.pids === undefined ? [] : ['pids' as const])];
+  for (const controller of asked) {
+    const state = controllers[controller];
+    if (!state.available) return `the ${controller} controller: ${state.why}`;
+    if (!state.writable) return `the ${controller} controller: ${state.why ?? 'not writable'}`;
+  }
+  return undefined;
+};
+
 /** What a limit marked `required` needs of the kernel at the process tier. */
 const needsKernel = (key: string): boolean =>
   key === 'kernel' || key === 'heapMb' || key === 'cpuMs' || key.includes('.') || key === 'clock' || key === 'random' || key === 'timers';
@@ -161,11 +178,7 @@ const refuseRequired = (spec: CheckedSpec, key: string, why: string): never => {
 /** Whether the host was already told that the kernel wall is absent (it is told once per process). */
 let toldAbsent = false;
 
-export const kernelStart = (
-  spec: CheckedSpec,
-  mode: KernelMode,
-  options: { readonly cgroup?: boolean; readonly report?: (message: string) => void } = {},
-): KernelStart => {
+export const kernelStart = (spec: CheckedSpec, mode: KernelMode, options: { readonly report?: (message: string) => void } = {}): KernelStart => {
   const heapMb = spec.budget.heapMb;
   const v8Heap = heapMb === undefined ? undefined : Math.ceil(RUNTIME_HEAP_MB + heapMb);
   const nodeArgs = v8Heap === undefined ? [] : [`--max-old-space-size=${v8Heap}`];
@@ -192,52 +205,51 @@ export const kernelStart = (
     enforcedBy['heapMb'] = heapMb === undefined ? 'not asked' : `V8 --max-old-space-size, on top of ${RUNTIME_HEAP_MB} MB for the guest runtime (ArrayBuffers not counted: no kernel wall)`;
     return Object.freeze({
       execPath: undefined,
-      execArgv: Object.freeze(nodeArgs),
-      poolArgv: Object.freeze(nodeArgs),
+      newCgroup: () => undefined,
+      argvFor: () => Object.freeze(nodeArgs),
       kind: JSON.stringify(['node', ...nodeArgs]),
-      cgroup: undefined,
       enforcedBy: Object.freeze(enforcedBy),
       lowered: false,
       release: async () => {},
       launcherFailure: () => undefined,
     });
   }
-  let cgroup: RealmCgroup | undefined;
-  let noCgroup: string | undefined;
-  if (options.cgroup === false) noCgroup = 'not made (a warm child joins its realm\'s when taken)';
-  else try {
-    const memoryBytes = v8Heap === undefined ? undefined : Math.ceil((v8Heap / HEAP_SHARE) * 1024 * 1024);
-    cgroup = makeRealmCgroup(spec.name.replace(/[^\w.-]/g, '_'), { ...(memoryBytes === undefined ? {} : { memoryBytes }), pids: PIDS_MAX });
-  } catch (error) {
-    if (!isCathedralError(error)) throw error;
-    noCgroup = error.message;
-  }
-  if (cgroup !== undefined) track(cgroup);
-  if (cgroup === undefined && spec.required.includes('heapMb')) refuseRequired(spec, 'heapMb', `no memory cgroup can be made here: ${noCgroup}`);
+  const memoryBytes = v8Heap === undefined ? undefined : Math.ceil((v8Heap / HEAP_SHARE) * 1024 * 1024);
+  const limits = { ...(memoryBytes === undefined ? {} : { memoryBytes }), pids: PIDS_MAX };
+  // Whether this machine can make such a cgroup: asked of the layout, no cgroup is made here.
+  const noCgroup = cgroupUnavailable(limits);
+  if (noCgroup !== undefined && spec.required.includes('heapMb')) refuseRequired(spec, 'heapMb', `no memory cgroup can be made here: ${noCgroup}`);
+  const newCgroup = (label: string): RealmCgroup | undefined => {
+    if (noCgroup !== undefined) return undefined;
+    const cgroup = makeRealmCgroup(label.replace(/[^\w.-]/g, '_'), limits);
+    track(cgroup);
+    return cgroup;
+  };
   const planOf = (cgroups: readonly string[]) =>
     confinementPlan({ realm: spec.name, ceiling: spec.ceiling as ReadonlySet<EffectKind>, budget: spec.budget, readPaths: readPaths(), cgroups });
-  const plan = planOf(cgroup === undefined ? [] : [...new Set(Object.values(cgroup.dirs))]);
-  const poolArgv = [...launcherArgs(planOf([])), '--', process.execPath, ...nodeArgs];
+  const plan = planOf([]);
+  const argvFor = (cgroup: RealmCgroup | undefined): readonly string[] =>
+    Object.freeze([...launcherArgs(cgroup === undefined ? plan : planOf([...new Set(Object.values(cgroup.dirs))])), '--', process.execPath, ...nodeArgs]);
+  const cgroup = noCgroup === undefined;
   enforcedBy['kernel'] = `launcher: Landlock, seccomp, uid ${plan.uid}, rlimits, no_new_privs, scrubbed environment`;
   enforcedBy['heapMb'] =
     heapMb === undefined
       ? 'not asked'
-      : cgroup === undefined
+      : !cgroup
         ? `V8 --max-old-space-size only (no cgroup: ${noCgroup})`
         : `V8 --max-old-space-size=${v8Heap} (the guest runtime's ${RUNTIME_HEAP_MB} MB included) inside a memory cgroup of ${Math.round(v8Heap! / HEAP_SHARE)} MB (ArrayBuffers counted; the OOM killer ends the realm)`;
-  enforcedBy['pids'] = cgroup === undefined ? 'not enforced' : `pids cgroup: ${PIDS_MAX} tasks`;
+  enforcedBy['pids'] = !cgroup ? 'not enforced' : `pids cgroup: ${PIDS_MAX} tasks`;
   return Object.freeze({
     execPath: launcher,
-    execArgv: Object.freeze([...launcherArgs(plan), '--', process.execPath, ...nodeArgs]),
-    poolArgv: Object.freeze(poolArgv),
-    kind: JSON.stringify([launcher, ...poolArgv]),
-    cgroup,
+    newCgroup,
+    argvFor,
+    kind: JSON.stringify([launcher, ...argvFor(undefined), JSON.stringify(limits)]),
     enforcedBy: Object.freeze(enforcedBy),
     lowered,
-    release: async () => {
-      if (cgroup === undefined) return;
-      await cgroup.remove().catch(() => {});
-      untrack(cgroup);
+    release: async (made: RealmCgroup | undefined) => {
+      if (made === undefined) return;
+      await made.remove().catch(() => {});
+      untrack(made);
     },
     launcherFailure: (code: number | null) => {
       const step = launcherStep(code);

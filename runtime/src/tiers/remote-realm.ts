@@ -38,6 +38,7 @@ import { type Refusal, encodeRefusal, refusalOf } from './codec.js';
 import { makeFastCaller } from './fast-calls.js';
 import { processClock, threadClock, watchCpu } from './cpu-clock.js';
 import { type KernelStart, RUNTIME_HEAP_MB, kernelStart } from './kernel.js';
+import type { RealmCgroup } from '@cathedral/kernel-native';
 import { parseUri } from '../uri.js';
 import type { Pool, Poolable } from './pool.js';
 import { type CpuWatchdog, addon, processCpuNs, threadCpuNs, watchCpu as nativeWatch } from '@cathedral/kernel-native';
@@ -149,9 +150,26 @@ interface Forked {
   readonly stderr: () => string;
   readonly alive: () => boolean;
   readonly stop: () => void;
+  /** The child's own cgroup (joined before exec), when the kernel wall made one. */
+  readonly cgroup: RealmCgroup | undefined;
+  /** Marks the child as a realm's: its cgroup is then released by the realm's supervisor, after it read why the child died. */
+  readonly adopt: () => void;
 }
 
-const forkGuest = (execPath: string | undefined, execArgv: readonly string[]): Forked => {
+/** Forks a guest child in a cgroup of its own (made here); the cgroup is released when an unadopted child exits. */
+const forkFor = (kernel: KernelStart, label: string): Forked => {
+  const cgroup = kernel.newCgroup(label);
+  let adopted = false;
+  const forked = forkGuest(kernel.execPath, kernel.argvFor(cgroup), cgroup, () => {
+    adopted = true;
+  });
+  forked.child.once('exit', () => {
+    if (!adopted) void kernel.release(cgroup);
+  });
+  return forked;
+};
+
+const forkGuest = (execPath: string | undefined, execArgv: readonly string[], cgroup: RealmCgroup | undefined, adopt: () => void): Forked => {
   const child = fork(guestMain, [], {
     env: {},
     ...(execPath === undefined ? {} : { execPath }),
@@ -193,6 +211,8 @@ const forkGuest = (execPath: string | undefined, execArgv: readonly string[]): F
     stop: () => {
       child.kill('SIGKILL');
     },
+    cgroup,
+    adopt,
   };
 };
 
@@ -203,46 +223,34 @@ const unrefChild = (child: ChildProcess): void => {
   for (const pipe of [child.stdout, child.stderr] as unknown as Array<{ unref?(): void } | null>) pipe?.unref?.();
 };
 
+/** A warm child: forked ahead, unreferenced, in a cgroup of its own with the kind's limits. */
+const warmStart = (kernel: KernelStart) => (): Forked => {
+  const forked = forkFor(kernel, 'pool');
+  unrefChild(forked.child);
+  return forked;
+};
+
 /**
  * A child for a process-tier realm: a warm one from the pool when the host
- * has one of this kind (it then joins the realm's cgroup, as the launcher
- * would have before exec), else a cold fork through the launcher.
+ * has one of this kind (confined, cgroup included, exactly as a cold one of
+ * the kind: the kind is the launcher's options and the cgroup's limits),
+ * else a cold fork through the launcher.
  */
-const takeOrFork = (kernel: KernelStart, pool: Pool<Forked> | undefined): Forked => {
-  const warmStart = () => {
-    const forked = forkGuest(kernel.execPath, kernel.poolArgv);
-    unrefChild(forked.child);
-    return forked;
-  };
-  const warm = pool?.take(kernel.kind, warmStart);
-  if (warm !== undefined) {
-    const pid = warm.child.pid;
-    try {
-      if (pid !== undefined) kernel.cgroup?.join(pid);
-      return warm;
-    } catch {
-      warm.stop(); // could not be confined as the realm asks: never used unconfined
-    }
-  }
-  return forkGuest(kernel.execPath, kernel.execArgv);
-};
+const takeOrFork = (kernel: KernelStart, pool: Pool<Forked> | undefined, label: string): Forked =>
+  pool?.take(kernel.kind, warmStart(kernel)) ?? forkFor(kernel, label);
 
 /** Starts warm children for a kind of spawn ahead of it; answers whether one is ready. */
 export const prewarm = (kernel: KernelStart, pool: Pool<Poolable>): Promise<boolean> => {
-  pool.fill(kernel.kind, () => {
-    const forked = forkGuest(kernel.execPath, kernel.poolArgv);
-    unrefChild(forked.child);
-    return forked;
-  });
+  pool.fill(kernel.kind, warmStart(kernel));
   // Warm children never hold the event loop; a host awaiting one does, until it is ready.
   const held = setInterval(() => {}, 1 << 30);
   return pool.whenReady(kernel.kind).finally(() => clearInterval(held));
 };
 
 const startProcess = (spec: CheckedSpec, kernel: KernelStart, pool: Pool<Forked> | undefined): Started => {
-  const forked = takeOrFork(kernel, pool);
-  const { child } = forked;
-  const { cgroup } = kernel;
+  const forked = takeOrFork(kernel, pool, spec.name);
+  forked.adopt();
+  const { child, cgroup } = forked;
   let listener: (reason: string) => void = () => {};
   child.on('exit', (code, signal) => {
     let decided = false;
@@ -256,7 +264,7 @@ const startProcess = (spec: CheckedSpec, kernel: KernelStart, pool: Pool<Forked>
       // SIGXCPU: the kernel's RLIMIT_CPU backstop behind the watchdog.
       listener(heap ? outOfHeap(spec) : signal === 'SIGXCPU' ? 'budget: cpu' : launcher ?? (signal !== null ? `crashed: ${signal}` : code === 0 ? 'exited' : `crashed: exit code ${code}`));
       // Only now: the cgroup's OOM counter was read above.
-      void kernel.release();
+      void kernel.release(cgroup);
     };
     // 'exit' can come before the last of stderr, which says whether V8 ran out of heap.
     const drain = setTimeout(decide, STDERR_DRAIN_MS);
@@ -468,32 +476,48 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
 
   const sink = makeConsoleSink(name, spec.console ?? context.route, gate.isLive);
   const request = parts.endowments['request'] as (r: unknown) => Promise<unknown>;
+  // A module read through the realm's own gate-wrapped root (so refused as
+  // the guest's read would be), parsed by the host's warm cache: the guest
+  // process evaluates the record, and never pays a first parse of its own.
+  const precompile = async (specifier: string): Promise<{ record?: object; invalid?: string }> => {
+    const { name: rootName, path } = parseUri('import', specifier, name);
+    const root = parts.roots.get(rootName) as { read(path: string): Promise<Uint8Array> } | undefined;
+    if (root === undefined) return parts.resolve(specifier) as never; // the table's own refusal: an unknown name
+    const bytes = await root.read(path);
+    let parsed: object;
+    try {
+      parsed = context.sources.get(specifier, bytes, () => new TextDecoder().decode(bytes));
+    } catch (error) {
+      // The parser's own message (about the guest's own text), never its objects.
+      return harden({ invalid: error instanceof Error ? String(error.message) : 'the module does not parse' });
+    }
+    return harden({ record: JSON.parse(JSON.stringify(parsed)) as object });
+  };
+  // The main module travels with the start message (one round trip fewer);
+  // a failure to read or parse it is met again, and refused, when the guest imports it.
+  const main = spec.main.endsWith('.json') ? undefined : await precompile(spec.main).catch(() => undefined);
   const services = Far('RealmServices', {
     resolve: (uri: string) => parts.resolve(uri),
     // A module read through the realm's own gate-wrapped root (so refused as
     // the guest's read would be), parsed by the host's warm cache: the guest
     // process evaluates the record, and never pays a first parse of its own.
-    precompiled: async (specifier: string) => {
-      const { name: rootName, path } = parseUri('import', specifier, name);
-      const root = parts.roots.get(rootName) as { read(path: string): Promise<Uint8Array> } | undefined;
-      if (root === undefined) return parts.resolve(specifier); // the table's own refusal: an unknown name
-      const bytes = await root.read(path);
-      let parsed: object;
-      try {
-        parsed = context.sources.get(specifier, bytes, () => new TextDecoder().decode(bytes));
-      } catch (error) {
-        // The parser's own message (about the guest's own text), never its objects.
-        return harden({ invalid: error instanceof Error ? String(error.message) : 'the module does not parse' });
-      }
-      return harden({ record: JSON.parse(JSON.stringify(parsed)) as object });
-    },
+    precompiled: (specifier: string) => precompile(specifier),
     request: (req: unknown) => request(req),
     console: (level: unknown, line: unknown) => sink(level, line),
   });
   const { authority, request: _request, ...caps } = parts.endowments as Record<string, unknown>;
   void _request;
   const init = boundary.out(
-    harden({ name, main: spec.main, roots: Object.fromEntries(parts.roots), caps, services, authority, ...(kernel?.lowered === true ? { lowered: true } : {}) }),
+    harden({
+      name,
+      main: spec.main,
+      roots: Object.fromEntries(parts.roots),
+      caps,
+      services,
+      authority,
+      ...(main?.record === undefined ? {} : { mainRecord: main.record }),
+      ...(kernel?.lowered === true ? { lowered: true } : {}),
+    }),
   );
   const guest = (captp as ReturnType<typeof makeCapTP>).getBootstrap();
   let started_: { exports: object; names: string[]; values: Record<string, unknown>; pending: object };
