@@ -218,6 +218,7 @@ export const attack = async () => {
     name: 'an answer holding a guest class instance, a promise or a Date reaches the host as plain data or a guest error',
     family: 'boundary',
     answers: 'data',
+    advisory: '2026-11-29-guest-objects-copied-out-raw',
     source: guest(js`
 export const attack = async () => {
   class Sneaky { constructor() { this.x = 1; } get leak() { return 'a guest getter ran in the host'; } }
@@ -229,6 +230,7 @@ export const attack = async () => {
     name: 'a function the guest answers refuses with REVOKED once its realm is terminated',
     family: 'boundary',
     answers: 'data',
+    advisory: '2026-11-29-guest-objects-copied-out-raw',
     source: guest(js`
 let runs = 0;
 export const attack = async () => ({ later: () => { runs += 1; return 'guest code ran after terminate (' + runs + ')'; } });`),
@@ -236,6 +238,7 @@ export const attack = async () => ({ later: () => { runs += 1; return 'guest cod
   {
     name: 'a thrown value whose traps or getters throw reaches the host as a guest error, never as a guest object',
     family: 'boundary',
+    advisory: '2026-11-29-thrown-proxy-traps-in-the-host',
     source: guest(js`
 export const attack = async () => {
   throw new Proxy(mine({}), mine({ getPrototypeOf: mine(() => { throw new TypeError('FORGED-BY-GUEST: thrown by a trap the host ran'); }) }));
@@ -244,6 +247,7 @@ export const attack = async () => {
   {
     name: 'a thrown look-alike of a refusal, with a code that changes between reads, reaches the host as a guest error',
     family: 'boundary',
+    advisory: '2026-11-29-forged-refusal-across-the-boundary',
     source: guest(js`
 export const attack = async () => {
   let reads = 0;
@@ -253,6 +257,7 @@ export const attack = async () => {
   {
     name: 'a thrown plain object shaped like a refusal is not taken by the host for its own refusal',
     family: 'boundary',
+    advisory: '2026-11-29-forged-refusal-across-the-boundary',
     source: guest(js`
 export const attack = async () => {
   throw mine({ code: 'CEILING', name: 'CeilingError', message: 'FORGED-BY-GUEST: fs.write refused', realm: 'host', operation: 'fs.write',
@@ -263,6 +268,7 @@ export const attack = async () => {
     name: 'the guest cannot make the host write to its own stdout or stderr outside its console route',
     family: 'boundary',
     caps: true,
+    advisory: '2026-11-29-guest-text-on-host-stdio',
     forbidHostOutput: true,
     source: remote(js`
 export const attack = async () => {

@@ -197,8 +197,9 @@ const utimesBody = async (t: ExecutionContext) => {
     s.cleanup();
   }
 };
-// Found by this suite: Landlock has no right for file times, so the seccomp
-// filter refuses utimensat (and the xattr calls) for the guest.
+// Found by this suite (advisory 2026-11-29-file-times-past-the-kernel-wall):
+// Landlock has no right for file times, so the seccomp filter refuses
+// utimensat (and the xattr calls) for the guest.
 wallTest('kernel wall - setting the times of a host file the child\'s uid owns is refused', utimesBody, needRoot);
 
 wallTest('kernel wall - no socket: TCP (v4, v6) and Unix connects, listening on a port, UDP refused; the host\'s servers saw nothing', async t => {
