@@ -120,7 +120,7 @@ const wrapExports = (namespace: Readonly<Record<string, unknown>>, copy: CopyOut
 /** What enforces each limit at this tier: the same for every compartment realm. */
 const enforcement: Readonly<Record<string, string>> = Object.freeze({
   names: 'resolution table + SES compartment',
-  ceiling: 'realm gate (every node operation)',
+  ceiling: 'realm gate (every capability call: node operations and the effects capabilities declare)',
   cpuMs: 'not enforceable at the compartment tier',
   wallMs: 'not enforceable at the compartment tier',
   heapMb: 'not enforceable at the compartment tier',

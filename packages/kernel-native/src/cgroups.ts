@@ -25,6 +25,7 @@
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync, rmdirSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { InvalidArgumentError, UnsupportedError } from '@cathedral/sdk';
 
 export type Controller = 'memory' | 'cpu' | 'cpuacct' | 'pids';
@@ -262,7 +263,8 @@ export const makeRealmCgroup = (name: string, limits: RealmLimits = {}, layout: 
     const state = layout.controllers[controller];
     if (!state.available || !state.writable) throw unsupported(name, controller, state);
   }
-  const leaf = `cathedral-${name.replace(/\//g, '_')}-${process.pid}-${++counter}`;
+  // Unique in the host: worker threads of one process each count from 1, so the thread is part of the number.
+  const leaf = `cathedral-${name.replace(/\//g, '_')}-${process.pid}-${threadId * 1_000_000 + ++counter}`;
   const dirs: Partial<Record<Controller, string>> = {};
   const created: string[] = [];
   const v2Enabled = new Set<string>();

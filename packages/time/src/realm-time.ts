@@ -9,8 +9,9 @@
  * its handles; `end(reason)` cancels them and the runtime calls it when the
  * realm ends.
  *
- * Not done here: the gate's check of the ceiling on every call of a time
- * capability that reaches a realm some other way (see README).
+ * However a time capability reaches a realm, the realm's gate also checks
+ * its declared effect on every call (`declareEffects`); `timeCaps` (caps.ts)
+ * is the simpler way to grant these.
  */
 import type { EffectKind } from '@cathedral/sdk';
 import { CeilingError, InvalidArgumentError } from '@cathedral/sdk';

@@ -132,7 +132,7 @@ interface Init {
   readonly authority: unknown;
   /** The main module as the host parsed it, sent with the start message. */
   readonly mainRecord?: object;
-  /** Test-only (the host's `testOnlyLowerLanguageWall`): the guest also gets Node's `process` and `require`. */
+  /** Test-only (the host's `kernel: 'lowered-language-wall-for-tests'`): the guest also gets Node's `process` and `require`. */
   readonly lowered?: boolean;
 }
 
