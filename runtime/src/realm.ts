@@ -16,7 +16,6 @@
  * that imports nothing is linked synchronously (./modules/loader.ts).
  */
 import { E, Far } from '@endo/far';
-import type { Node } from '@cathedral/sdk';
 import { InvalidArgumentError } from '@cathedral/sdk';
 import { makeRealmParts } from './realm-parts.js';
 import type { Ledger } from '@cathedral/powerbox';

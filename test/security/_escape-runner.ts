@@ -46,7 +46,7 @@ import { CeilingError, NotFoundError, isCathedralError } from '@cathedral/sdk';
 import { type Host, type Realm, type Tier, createHost } from '@cathedral/runtime';
 import { type Fingerprint, changes, fingerprint, hostMarkers } from '../_helpers.js';
 import type { Escape } from './_escape-kit.js';
-import { CONTROL, type Outcome, captureHostOutput, describe, judge, judgeData, messageOf, outcomeOf, shorten } from './_escape-judge.js';
+import { CONTROL, type Outcome, captureHostOutput, describe, judge, judgeData, messageOf, outcomeOf } from './_escape-judge.js';
 
 export type { Outcome } from './_escape-judge.js';
 

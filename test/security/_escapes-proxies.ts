@@ -23,6 +23,40 @@ const copiedByAdapter = (source: string): { worker: AtTier; process: AtTier } =>
   return { worker: entry, process: entry };
 };
 
+/**
+ * A Proxy as options whose descriptor flips after the first read. At the
+ * compartment tier the host reads each option once through
+ * `getOwnPropertyDescriptor` and must run no other trap; at the remote tiers
+ * the guest's own adapter copies the options in the guest's thread, where
+ * running its traps is allowed, so only the single read is checked.
+ */
+const hostRunsNoOtherTrap = js`  const others = calls.filter(c => c[0] !== 'getOwnPropertyDescriptor');
+  if (others.length > 0) findings.push('the host ran the traps ' + others.map(c => c[0]).join(', '));
+`;
+const proxyOptionsAttack = (onlyDescriptorsRead: boolean): string => guest(js`
+export const attack = async () => {
+  const calls = [];
+  let reads = 0;
+  const readsOf = new Map();
+  const target = mine({ parents: true, recursive: true });
+  const handler = mine({
+    getOwnPropertyDescriptor: mine((t, key) => { reads += 1; readsOf.set(key, (readsOf.get(key) || 0) + 1); calls.push(['getOwnPropertyDescriptor', [t, key]]);
+      return mine({ value: reads === 1, writable: true, enumerable: true, configurable: true }); }),
+    get: mine((t, key, receiver) => { calls.push(['get', [t, key, receiver]]); return false; }),
+    ownKeys: mine(t => { calls.push(['ownKeys', [t]]); return Reflect.ownKeys(t); }),
+    has: mine((t, key) => { calls.push(['has', [t, key]]); return true; }),
+  });
+  const options = mine(new Proxy(target, handler));
+  const sys = await resolve('system://');
+  const findings = [];
+  const r = await settle(() => sys.write('scratch/deep/er/file.txt', 'x', options));
+  const exists = await settle(() => sys.readText('scratch/deep/er/file.txt'));
+  if (r.ok !== exists.ok) findings.push('the write said ' + (r.ok ? 'done' : 'refused') + ' but the file ' + (exists.ok ? 'exists' : 'does not exist'));
+  for (const [key, n] of readsOf) if (n > 1) findings.push('the option ' + textOf(key) + ' was read ' + n + ' times');
+${onlyDescriptorsRead ? hostRunsNoOtherTrap : ''}  findings.push(...foreign(calls, 'options'));
+  return verdict(findings, 'each option was read at most once; the write ' + (r.ok ? 'created the parents' : 'was refused'));
+};`);
+
 export const proxiesAndGetters: readonly Escape[] = [
   {
     name: 'a Proxy as a path is refused without running any trap',
@@ -108,54 +142,8 @@ export const attack = async () => {
     name: 'a Proxy as options is read once per option and cannot flip the outcome',
     family: 'proxies and getters',
     caps: true,
-    source: guest(js`
-export const attack = async () => {
-  const calls = [];
-  let reads = 0;
-  const readsOf = new Map();
-  const target = mine({ parents: true, recursive: true });
-  const handler = mine({
-    getOwnPropertyDescriptor: mine((t, key) => { reads += 1; readsOf.set(key, (readsOf.get(key) || 0) + 1); calls.push(['getOwnPropertyDescriptor', [t, key]]);
-      return mine({ value: reads === 1, writable: true, enumerable: true, configurable: true }); }),
-    get: mine((t, key, receiver) => { calls.push(['get', [t, key, receiver]]); return false; }),
-    ownKeys: mine(t => { calls.push(['ownKeys', [t]]); return Reflect.ownKeys(t); }),
-    has: mine((t, key) => { calls.push(['has', [t, key]]); return true; }),
-  });
-  const options = mine(new Proxy(target, handler));
-  const sys = await resolve('system://');
-  const findings = [];
-  const r = await settle(() => sys.write('scratch/deep/er/file.txt', 'x', options));
-  const exists = await settle(() => sys.readText('scratch/deep/er/file.txt'));
-  if (r.ok !== exists.ok) findings.push('the write said ' + (r.ok ? 'done' : 'refused') + ' but the file ' + (exists.ok ? 'exists' : 'does not exist'));
-  for (const [key, n] of readsOf) if (n > 1) findings.push('the option ' + textOf(key) + ' was read ' + n + ' times');
-  const others = calls.filter(c => c[0] !== 'getOwnPropertyDescriptor');
-  if (others.length > 0) findings.push('the host ran the traps ' + others.map(c => c[0]).join(', '));
-  findings.push(...foreign(calls, 'options'));
-  return verdict(findings, 'each option was read at most once; the write ' + (r.ok ? 'created the parents' : 'was refused'));
-};`),
-    tiers: copiedByAdapter(guest(js`
-export const attack = async () => {
-  const calls = [];
-  let reads = 0;
-  const readsOf = new Map();
-  const target = mine({ parents: true, recursive: true });
-  const handler = mine({
-    getOwnPropertyDescriptor: mine((t, key) => { reads += 1; readsOf.set(key, (readsOf.get(key) || 0) + 1); calls.push(['getOwnPropertyDescriptor', [t, key]]);
-      return mine({ value: reads === 1, writable: true, enumerable: true, configurable: true }); }),
-    get: mine((t, key, receiver) => { calls.push(['get', [t, key, receiver]]); return false; }),
-    ownKeys: mine(t => { calls.push(['ownKeys', [t]]); return Reflect.ownKeys(t); }),
-    has: mine((t, key) => { calls.push(['has', [t, key]]); return true; }),
-  });
-  const options = mine(new Proxy(target, handler));
-  const sys = await resolve('system://');
-  const findings = [];
-  const r = await settle(() => sys.write('scratch/deep/er/file.txt', 'x', options));
-  const exists = await settle(() => sys.readText('scratch/deep/er/file.txt'));
-  if (r.ok !== exists.ok) findings.push('the write said ' + (r.ok ? 'done' : 'refused') + ' but the file ' + (exists.ok ? 'exists' : 'does not exist'));
-  for (const [key, n] of readsOf) if (n > 1) findings.push('the option ' + textOf(key) + ' was read ' + n + ' times');
-  findings.push(...foreign(calls, 'options'));
-  return verdict(findings, 'each option was read at most once; the write ' + (r.ok ? 'created the parents' : 'was refused'));
-};`)),
+    source: proxyOptionsAttack(true),
+    tiers: copiedByAdapter(proxyOptionsAttack(false)),
   },
   {
     name: 'a getter on an options object that flips on the second read is never run',

@@ -9,6 +9,7 @@
  * JavaScript walk. This module knows nothing of powerbox: the shape matches
  * by structure.
  */
+import type { NativeResolver } from '@cathedral/powerbox';
 import { addon, type NativeAddon } from './addon.js';
 
 export type Openat2Result = { readonly fd: number } | { readonly errno: string };
@@ -45,17 +46,8 @@ export const closeFd = (fd: number): void => {
   addon()?.closeFd(fd);
 };
 
-/** What powerbox's hostDir needs from the addon (see powerbox/src/roots/host-dir-native.ts). */
-export interface HostDirResolver {
-  openDir(path: string): number | string;
-  /** Opens a directory by host path; ESTALE unless it is still (dev, ino). */
-  openDirChecked(path: string, dev: bigint, ino: bigint): number | string;
-  fdStat(fd: number): { dev: bigint; ino: bigint; mode: number; nlink: number; size: number } | string;
-  openat2(dirfd: number, path: string, flags: number, resolve: number): number | string;
-  readBeneath(dirfd: number, path: string, maxBytes: number): Uint8Array | string;
-  closeFd(fd: number): null | string;
-  readonly resolve: number;
-}
+/** What powerbox's hostDir needs from the addon: powerbox's own `NativeResolver`. */
+export type HostDirResolver = NativeResolver;
 
 /** The resolver for powerbox's `useNativeOpener`, or undefined where openat2 is not available here. */
 export const hostDirResolver = (): HostDirResolver | undefined => {

@@ -18,7 +18,7 @@ import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, sep } from 'node:path';
 import type { EffectKind } from '@cathedral/sdk';
-import { UnsupportedError, isCathedralError } from '@cathedral/sdk';
+import { UnsupportedError, isEffectKind } from '@cathedral/sdk';
 import {
   type RealmCgroup,
   confinementPlan,
@@ -156,8 +156,7 @@ const cgroupUnavailable = (limits: { readonly memoryBytes?: number; readonly pid
 };
 
 /** What a limit marked `required` needs of the kernel at the process tier. */
-const needsKernel = (key: string): boolean =>
-  key === 'kernel' || key === 'heapMb' || key === 'cpuMs' || key.includes('.') || key === 'clock' || key === 'random' || key === 'timers';
+const needsKernel = (key: string): boolean => key === 'kernel' || key === 'heapMb' || key === 'cpuMs' || isEffectKind(key);
 
 const refuseRequired = (spec: CheckedSpec, key: string, why: string): never => {
   throw new UnsupportedError({

@@ -27,6 +27,21 @@ const { isArray } = Array;
 const objectProto = Object.prototype;
 const arrayProto = Array.prototype;
 
+/** The units a primitive leaf counts (a string its length and one), or undefined for an object or a value that is not plain. */
+const leafUnits = (v: unknown): number | undefined => {
+  switch (typeof v) {
+    case 'string':
+      return v.length + 1;
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+    case 'bigint':
+      return 1;
+    default:
+      return undefined;
+  }
+};
+
 /** What `plainCopy` answers for a value that is not plain data within the bounds. */
 export const NOT_PLAIN: unknown = harden({ notPlain: true });
 const { defineProperty, freeze } = Object;
@@ -40,40 +55,30 @@ const { defineProperty, freeze } = Object;
 export const plainCopy = (value: unknown): unknown => {
   let size = 0;
   const copy = (v: unknown, depth: number): unknown => {
-    switch (typeof v) {
-      case 'string':
-        size += v.length + 1;
-        break;
-      case 'number':
-      case 'boolean':
-      case 'undefined':
-      case 'bigint':
-        size += 1;
-        break;
-      case 'object': {
-        if (v === null) return v;
-        if (depth >= MAX_PLAIN_DEPTH) throw NOT_PLAIN;
-        size += 1;
-        const proto: unknown = getPrototypeOf(v);
-        let out: unknown;
-        if (proto === arrayProto && isArray(v)) {
-          const n = v.length;
-          const items: unknown[] = [];
-          for (let i = 0; i < n; i += 1) items.push(copy(v[i], depth + 1));
-          out = items;
-        } else if (proto === objectProto) {
-          const record: Record<string, unknown> = {};
-          for (const key of Object.keys(v)) defineProperty(record, key, { value: copy((v as Record<string, unknown>)[key], depth + 1), enumerable: true, writable: true, configurable: true });
-          out = record;
-        } else throw NOT_PLAIN;
-        if (size > MAX_PLAIN_SIZE) throw NOT_PLAIN;
-        return out;
-      }
-      default:
-        throw NOT_PLAIN;
+    const units = leafUnits(v);
+    if (units !== undefined) {
+      size += units;
+      if (size > MAX_PLAIN_SIZE) throw NOT_PLAIN;
+      return v;
     }
+    if (typeof v !== 'object') throw NOT_PLAIN;
+    if (v === null) return v;
+    if (depth >= MAX_PLAIN_DEPTH) throw NOT_PLAIN;
+    size += 1;
+    const proto: unknown = getPrototypeOf(v);
+    let out: unknown;
+    if (proto === arrayProto && isArray(v)) {
+      const n = v.length;
+      const items: unknown[] = [];
+      for (let i = 0; i < n; i += 1) items.push(copy(v[i], depth + 1));
+      out = items;
+    } else if (proto === objectProto) {
+      const record: Record<string, unknown> = {};
+      for (const key of Object.keys(v)) defineProperty(record, key, { value: copy((v as Record<string, unknown>)[key], depth + 1), enumerable: true, writable: true, configurable: true });
+      out = record;
+    } else throw NOT_PLAIN;
     if (size > MAX_PLAIN_SIZE) throw NOT_PLAIN;
-    return v;
+    return out;
   };
   try {
     return copy(value, 0);
@@ -105,48 +110,38 @@ export const acceptPlain = (value: unknown): string | undefined => {
   let size = 0;
   let problem: string | undefined;
   const walk = (v: unknown, depth: number): boolean => {
-    switch (typeof v) {
-      case 'string':
-        size += v.length + 1;
-        break;
-      case 'number':
-      case 'boolean':
-      case 'undefined':
-      case 'bigint':
-        size += 1;
-        break;
-      case 'object': {
-        if (v === null) break;
-        if (depth >= MAX_PLAIN_DEPTH) {
-          problem = `it nests deeper than ${MAX_PLAIN_DEPTH} levels`;
+    const units = leafUnits(v);
+    if (units !== undefined) {
+      size += units;
+    } else if (typeof v !== 'object') {
+      problem = `it holds a ${typeof v}`;
+      return false;
+    } else if (v !== null) {
+      if (depth >= MAX_PLAIN_DEPTH) {
+        problem = `it nests deeper than ${MAX_PLAIN_DEPTH} levels`;
+        return false;
+      }
+      size += 1;
+      const proto: unknown = getPrototypeOf(v);
+      if (proto === arrayProto && isArray(v)) {
+        const n = v.length;
+        if (Reflect.ownKeys(v).length !== n + 1) {
+          problem = 'it holds an array with holes or extra properties';
           return false;
         }
-        size += 1;
-        const proto: unknown = getPrototypeOf(v);
-        if (proto === arrayProto && isArray(v)) {
-          const n = v.length;
-          if (Reflect.ownKeys(v).length !== n + 1) {
-            problem = 'it holds an array with holes or extra properties';
+        for (let i = 0; i < n; i += 1) if (!walk(v[i], depth + 1)) return false;
+      } else if (proto === objectProto) {
+        for (const key of Reflect.ownKeys(v)) {
+          if (typeof key !== 'string') {
+            problem = 'it holds a symbol-keyed property';
             return false;
           }
-          for (let i = 0; i < n; i += 1) if (!walk(v[i], depth + 1)) return false;
-        } else if (proto === objectProto) {
-          for (const key of Reflect.ownKeys(v)) {
-            if (typeof key !== 'string') {
-              problem = 'it holds a symbol-keyed property';
-              return false;
-            }
-            if (!walk((v as Record<string, unknown>)[key], depth + 1)) return false;
-          }
-        } else {
-          problem = `it holds ${Object.prototype.toString.call(v)}, which is not plain data`;
-          return false;
+          if (!walk((v as Record<string, unknown>)[key], depth + 1)) return false;
         }
-        break;
-      }
-      default:
-        problem = `it holds a ${typeof v}`;
+      } else {
+        problem = `it holds ${Object.prototype.toString.call(v)}, which is not plain data`;
         return false;
+      }
     }
     if (size > MAX_PLAIN_SIZE) {
       problem = `it is larger than ${MAX_PLAIN_SIZE} units`;

@@ -34,8 +34,6 @@ export interface Pool<S extends Poolable> {
   take(kind: string, start: () => S): S | undefined;
   /** Starts children of this kind until `size` wait. */
   fill(kind: string, start: () => S): void;
-  /** How many wait, per kind. */
-  sizes(): Readonly<Record<string, number>>;
   /** Settles once a child of this kind is ready (true), or none is starting any more (false). */
   whenReady(kind: string): Promise<boolean>;
   /** Stops every waiting child; later takes return undefined. */
@@ -91,7 +89,6 @@ export const makePool = <S extends Poolable>(options: PoolOptions): Pool<S> => {
       return entry?.child;
     },
     fill,
-    sizes: () => Object.fromEntries([...queues].map(([kind, queue]) => [kind, queue.length])),
     whenReady: async kind => {
       for (;;) {
         const queue = queues.get(kind) ?? [];

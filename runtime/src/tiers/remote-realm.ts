@@ -48,6 +48,21 @@ const guestMain = new URL('./guest-main.js', import.meta.url);
 // Generous: a guest's start (lockdown, the parser) can take seconds on a loaded machine.
 const READY_MS = 120_000;
 const POLL_MS = 1;
+/**
+ * A parsed module's fields as plain data, made once per parse: the source
+ * cache hands every realm of the same code the same `ModuleSource`, so a
+ * warm spawn does not serialise its main module again.
+ */
+const records = new WeakMap<object, object>();
+const recordOf = (parsed: object): object => {
+  let record = records.get(parsed);
+  if (record === undefined) {
+    record = harden(JSON.parse(JSON.stringify(parsed)) as object);
+    records.set(parsed, record);
+  }
+  return record;
+};
+
 /** How long a dead child's stderr may take to drain before its end is decided. */
 const STDERR_DRAIN_MS = 250;
 
@@ -491,7 +506,7 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
       // The parser's own message (about the guest's own text), never its objects.
       return harden({ invalid: error instanceof Error ? String(error.message) : 'the module does not parse' });
     }
-    return harden({ record: JSON.parse(JSON.stringify(parsed)) as object });
+    return harden({ record: recordOf(parsed) });
   };
   // The main module travels with the start message (one round trip fewer);
   // a failure to read or parse it is met again, and refused, when the guest imports it.
