@@ -3,9 +3,11 @@
  *
  * Ours: `readOnly(filter(overlay(memory(), memory({ 'f.bin' })).node,
  * ['**']))`, then `read('f.bin')`: the file lives in the overlay's lower
- * layer, so the read goes through readOnly's forwarder, the filter's kind
- * check (a stat) and restating view, the overlay's serial queue, a miss in
- * upper and a whiteout check, and the read from lower.
+ * layer, so the read goes through readOnly's check, the filter's glob match
+ * and restating view, the overlay's serial queue, a miss in upper (a lookup,
+ * no error built) and a whiteout check, and the read from lower. The guest's
+ * path is checked once; each layer calls the next over the checked path
+ * (powerbox/src/direct.ts).
  * Baseline: `read('f.bin')` on a plain `memory({ 'f.bin' })` root holding
  * the same bytes. No realm on either side: this row is the cost of the
  * composition alone.

@@ -428,3 +428,32 @@ test('filter - renaming a directory onto a name held by a hidden file is refused
   t.not(await codeOf(node.rename('b', 'a')), 'ok');
   t.is(await inner.readText('a'), 'hidden');
 });
+
+// ---------------------------------------------------------------------------
+// Reads through a stack: each layer calls the next over checked paths
+// (../src/direct.ts). What each caller gets must still be its own copy.
+
+test('a read through readOnly(filter(overlay)) answers a private copy: changing it changes neither the view, upper nor lower', async t => {
+  const upper = memory({ up: 'upper bytes' });
+  const lower = memory({ f: 'lower bytes' });
+  const node = readOnly(filter(overlay(upper, lower).node, ['**']));
+  for (const [path, text] of [['f', 'lower bytes'], ['up', 'upper bytes']] as const) {
+    const first = await node.read(path);
+    first.fill(0);
+    t.is(new TextDecoder().decode(await node.read(path)), text);
+  }
+  t.is(await lower.readText('f'), 'lower bytes');
+  t.is(await upper.readText('up'), 'upper bytes');
+});
+
+test('a stack refuses through its checked-path reads exactly as through its public methods: hidden is absent, revoked is revoked', async t => {
+  const lower = memory({ docs: { 'a.md': 'a' }, secret: 'no' });
+  const grant = revocable(filter(overlay(memory(), lower).node, ['docs/**']));
+  const node = readOnly(grant.node);
+  t.is(await node.readText('docs/a.md'), 'a');
+  t.is(await codeOf(node.read('secret')), 'NOT_FOUND');
+  t.is(await codeOf(node.stat('secret')), 'NOT_FOUND');
+  t.deepEqual(await node.list(), [{ name: 'docs', kind: 'dir' }]);
+  grant.revoke();
+  for (const call of [node.read('docs/a.md'), node.stat('docs'), node.list('docs'), node.read('secret')]) t.is(await codeOf(call), 'REVOKED');
+});

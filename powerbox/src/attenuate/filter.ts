@@ -33,7 +33,9 @@
 import { getInterfaceOf } from '@endo/pass-style';
 import type { DirEntry, DirNode, Node, NodeKind, NodeOperation, Stat } from '@cathedral/sdk';
 import { CeilingError, InvalidArgumentError, NotFoundError, isCathedralError } from '@cathedral/sdk';
-import { checkPath, showPath } from '../path.js';
+import { type CheckedPath, checkPath, showPath } from '../path.js';
+import { toText } from '../data.js';
+import { type Direct, directTo, settle, withDirect } from '../direct.js';
 import { recordLineage } from '../lineage.js';
 import { wrongKind } from '../roots/store.js';
 import { type Layer, attenuate } from './forward.js';
@@ -126,39 +128,46 @@ const restateMissing = (operation: string, path: Path) => (error: unknown): neve
  * out; the paths it gets are the forwarder's, already checked.
  */
 const makeShownView = (inner: DirNode, view: View): DirNode => {
+  const below = directTo(inner);
   const at = (operation: string, path: string | undefined) => checkPath(operation, path ?? '');
-  const shownStat = async (operation: string, path: Path): Promise<Stat> => {
-    const stat = await inner.stat(showPath(path)).catch(restateMissing(operation, path));
+  const shownStat = async (operation: string, path: CheckedPath): Promise<Stat> => {
+    const stat = await settle(() => below.stat(path)).catch(restateMissing(operation, path));
     if (!view.shows(path, stat.kind)) throw absent(operation, path);
     return stat;
   };
-  const readAs = async <R>(p: string, run: (p: string) => Promise<R>): Promise<R> => {
-    const path = at('read', p);
-    if (!view.shows(path, 'file')) {
-      // Shown only as a directory: never read it; a file there is hidden.
-      await shownStat('read', path);
-      throw wrongKind('read', path, 'file');
-    }
-    return run(p).catch((error: unknown) => {
-      if (isCathedralError(error, 'WRONG_KIND') && !view.shows(path, 'dir')) throw absent('read', path);
-      return restateMissing('read', path)(error);
-    });
-  };
-  const shownView: DirNode = {
-    resolve: () => Promise.reject(new InvalidArgumentError({ operation: 'resolve', problem: 'internal view', rule: 'the forwarder resolves by stat' })),
-    // A directory's size is recounted by the forwarder from the layer's `list`.
-    stat: p => shownStat('stat', at('stat', p)),
-    list: async p => {
-      const path = at('list', p);
-      const entries = await inner.list(p ?? '').catch((error: unknown) => {
+  const direct: Direct = {
+    stat: path => shownStat('stat', path),
+    list: async path => {
+      const entries = await settle(() => below.list(path)).catch((error: unknown) => {
         if (isCathedralError(error, 'WRONG_KIND') && !view.shows(path, 'file')) throw absent('list', path);
         return restateMissing('list', path)(error);
       });
       if (!view.shows(path, 'dir')) throw absent('list', path);
       return entries;
     },
-    read: p => readAs(p, q => inner.read(q)),
-    readText: p => readAs(p, q => inner.readText(q)),
+    read: async path => {
+      if (!view.shows(path, 'file')) {
+        // Shown only as a directory: never read it; a file there is hidden.
+        await shownStat('read', path);
+        throw wrongKind('read', path, 'file');
+      }
+      return settle(() => below.read(path)).catch((error: unknown) => {
+        if (isCathedralError(error, 'WRONG_KIND') && !view.shows(path, 'dir')) throw absent('read', path);
+        return restateMissing('read', path)(error);
+      });
+    },
+    kind: async path => {
+      const kind = await below.kind(path);
+      return kind !== 'none' && !view.shows(path, kind) ? 'none' : kind;
+    },
+  };
+  const shownView: DirNode = {
+    resolve: () => Promise.reject(new InvalidArgumentError({ operation: 'resolve', problem: 'internal view', rule: 'the forwarder resolves by stat' })),
+    // A directory's size is recounted by the forwarder from the layer's `list`.
+    stat: p => direct.stat(at('stat', p)),
+    list: p => direct.list(at('list', p)),
+    read: p => direct.read(at('read', p)),
+    readText: async p => toText(await direct.read(at('read', p))),
     write: (p, data, options) => inner.write(p, data, options).catch(restateMissing('write', at('write', p))),
     mkdir: (p, options) => inner.mkdir(p, options).catch(restateMissing('mkdir', at('mkdir', p))),
     remove: async (p, options) => {
@@ -186,7 +195,7 @@ const makeShownView = (inner: DirNode, view: View): DirNode => {
   // Recorded over `inner` so that provenance walks (innerOf) reach it from
   // nodes resolved through the filter; lineage has no transparent hop, so
   // their routes read `filter(…) ← filter view ← …` (the top node's does not).
-  return recordLineage(harden(shownView), 'filter view', inner);
+  return withDirect(recordLineage(harden(shownView), 'filter view', inner), direct);
 };
 
 const makeLayer = (view: View): Layer => ({

@@ -16,9 +16,10 @@
  */
 import { Far, getInterfaceOf } from '@endo/pass-style';
 import type { Data, DirEntry, DirNode, FileNode, MkdirOptions, Node, NodeOperation, RemoveOptions, Stat, WriteOptions } from '@cathedral/sdk';
-import { isUint8Array, InvalidArgumentError } from '@cathedral/sdk';
+import { isUint8Array, InvalidArgumentError, isCathedralError } from '@cathedral/sdk';
 import { type CheckedPath, checkPath, joinPath, showPath } from '../path.js';
 import { recordLineage } from '../lineage.js';
+import { type Direct, type Presence, directTo, settle, withDirect } from '../direct.js';
 
 /** What an attenuation decides. Paths are relative to the attenuated root. */
 export interface Layer {
@@ -51,6 +52,10 @@ const forwardTo = async <R>(layer: Layer, operation: NodeOperation, path: Checke
   layer.after?.(operation, path);
   return result;
 };
+
+/** `forwardTo`, or `run` itself where the layer has nothing to do after it (one promise less per layer). */
+const pass = <R>(layer: Layer, operation: NodeOperation, path: CheckedPath, run: () => Promise<R>): Promise<R> =>
+  layer.after === undefined && layer.failed === undefined ? run() : forwardTo(layer, operation, path, run);
 
 const mutation = <R>(layer: Layer, operation: NodeOperation, path: CheckedPath, run: () => Promise<R>, data?: Uint8Array): Promise<R> =>
   forwardTo(layer, operation, path, () => (layer.mutate === undefined ? run() : layer.mutate(operation, path, run, data)));
@@ -106,11 +111,13 @@ const fileIn = (inner: Inner, at: CheckedPath): FileAccess => {
 };
 
 const makeDir = (inner: Inner, layer: Layer, at: CheckedPath, floor: number): DirNode => {
+  const below = directTo(inner);
   const here = (operation: NodeOperation, path: unknown = ''): CheckedPath => {
     const full = joinPath(at, checkPath(operation, path));
     layer.check(operation, full);
     return full;
   };
+  const full = (path: CheckedPath): CheckedPath => (at.length === 0 ? path : joinPath(at, path));
   // Nothing at or above `floor` (a subtree's own root) can be removed or
   // moved: that would act in a directory the holder does not hold.
   const needsName = (operation: NodeOperation, full: CheckedPath): void => {
@@ -124,30 +131,52 @@ const makeDir = (inner: Inner, layer: Layer, at: CheckedPath, floor: number): Di
       allow: 'name an entry',
     });
   };
+  // The reads, over checked paths relative to this node: what the public
+  // methods run after checking the guest's path, and what an outer
+  // forwarder calls directly (see ../direct.ts).
+  const direct: Direct = {
+    stat: async path => {
+      const target = full(path);
+      layer.check('stat', target);
+      const stat = await pass(layer, 'stat', target, () => below.stat(target));
+      // A directory's size is its number of entries: as many as the layer lets list.
+      if (stat.kind !== 'dir' || layer.list === undefined) return stat;
+      layer.check('list', target);
+      const entries = await pass(layer, 'list', target, () => below.list(target));
+      return Object.freeze({ kind: 'dir' as const, size: layer.list(target, entries).length });
+    },
+    list: async path => {
+      const target = full(path);
+      layer.check('list', target);
+      const entries = await pass(layer, 'list', target, () => below.list(target));
+      return layer.list === undefined ? entries : layer.list(target, entries);
+    },
+    read: path => {
+      const target = full(path);
+      layer.check('read', target);
+      return pass(layer, 'read', target, () => below.read(target));
+    },
+    kind: path => {
+      const target = full(path);
+      try {
+        layer.check('stat', target);
+      } catch (error) {
+        // What the layer hides is absent; any other refusal is the caller's to see.
+        if (isCathedralError(error, 'NOT_FOUND')) return Promise.resolve<Presence>('none');
+        throw error;
+      }
+      return pass(layer, 'stat', target, () => below.kind(target));
+    },
+  };
   const node = Far('Dir', {
     resolve: async (path: string): Promise<Node> => {
       const full = here('resolve', path);
       const { kind } = await forwardTo(layer, 'resolve', full, () => inner.stat(showPath(full)));
       return kind === 'dir' ? makeDir(inner, layer, full, floor) : makeFile(fileIn(inner, full), layer, full, inner);
     },
-    list: async (path?: string) => {
-      const full = here('list', path);
-      const entries = await forwardTo(layer, 'list', full, () => inner.list(showPath(full)));
-      return layer.list === undefined ? entries : layer.list(full, entries);
-    },
-    stat: async (path?: string) => {
-      const full = here('stat', path);
-      const stat = await forwardTo(layer, 'stat', full, () => inner.stat(showPath(full)));
-      // A directory's size is its number of entries: as many as the layer lets list.
-      if (stat.kind !== 'dir' || layer.list === undefined) return stat;
-      layer.check('list', full);
-      const entries = await forwardTo(layer, 'list', full, () => inner.list(showPath(full)));
-      return Object.freeze({ kind: 'dir' as const, size: layer.list(full, entries).length });
-    },
-    read: async (path: string) => {
-      const full = here('read', path);
-      return forwardTo(layer, 'read', full, () => inner.read(showPath(full)));
-    },
+    list: (path?: string) => settle(() => direct.list(checkPath('list', path === undefined ? '' : path))),
+    stat: (path?: string) => settle(() => direct.stat(checkPath('stat', path === undefined ? '' : path))),
+    read: (path: string) => settle(() => direct.read(checkPath('read', path))),
     readText: async (path: string) => {
       const full = here('readText', path);
       return forwardTo(layer, 'readText', full, () => inner.readText(showPath(full)));
@@ -175,7 +204,7 @@ const makeDir = (inner: Inner, layer: Layer, at: CheckedPath, floor: number): Di
       return mutation(layer, 'rename', source, () => inner.rename(showPath(source), showPath(target)));
     },
   });
-  return recordLineage(node, layer.label, inner);
+  return withDirect(recordLineage(node, layer.label, inner), direct);
 };
 
 /**

@@ -162,8 +162,8 @@ const stat = async (state: OverlayState, path: CheckedPath): Promise<Stat> => {
     case 'dir':
       return { kind: 'dir', size: (await mergedList(state, path, found)).length };
     case 'file': {
-      const node = found.upper === 'file' ? state.upper : state.lower;
-      return { kind: 'file', size: (await node.stat(showPath(path))).size };
+      const node = found.upper === 'file' ? state.up : state.down;
+      return { kind: 'file', size: (await node.stat(path)).size };
     }
     default:
       return found.kind satisfies never;

@@ -6,7 +6,8 @@
  * whiteouts, and never calls a mutating method on either node.
  */
 import type { DirEntry, DirNode, NodeKind } from '@cathedral/sdk';
-import { InvalidArgumentError, NotFoundError, isCathedralError } from '@cathedral/sdk';
+import { InvalidArgumentError, NotFoundError } from '@cathedral/sdk';
+import { type Direct, type Presence, directOf, directTo } from '../direct.js';
 import { type CheckedPath, checkPath, joinPath, showPath } from '../path.js';
 import { wrongKind } from '../roots/store.js';
 
@@ -14,13 +15,16 @@ import { wrongKind } from '../roots/store.js';
 export interface OverlayState {
   readonly upper: DirNode;
   readonly lower: DirNode;
+  /** Upper's and lower's reads over checked paths (../direct.ts). */
+  readonly up: Direct;
+  readonly down: Direct;
   /** Lower paths hidden from the view, each with everything below it. */
   readonly whiteouts: Set<string>;
   /** Runs `run` after every earlier operation of this overlay has settled. */
   serial<R>(run: () => Promise<R>): Promise<R>;
 }
 
-export type Presence = NodeKind | 'none';
+export type { Presence } from '../direct.js';
 
 /** What one path is in the view, and where that comes from. */
 export interface Probe {
@@ -45,25 +49,24 @@ export const notFound = (operation: string, path: CheckedPath) =>
   });
 
 /**
- * Upper's kind at `path`, found in its parent's listing: upper is usually
- * small and usually lacks the entry, and a refusal costs far more than a
- * listing (an error and its stack per probe).
+ * The reads of `node` over checked paths. For a directory made elsewhere,
+ * `kind` looks in the parent's listing: a refusal costs far more than a
+ * listing (an error and its stack per probe), and an upper layer is usually
+ * small and usually lacks the entry.
  */
-const kindInUpper = async (node: DirNode, path: CheckedPath): Promise<Presence> => {
-  const name = path[path.length - 1];
-  const entries = await node.list(showPath(path.slice(0, -1) as unknown as CheckedPath));
-  for (const entry of entries) if (entry.name === name) return entry.kind;
-  return 'none';
-};
-
-/** `node`'s kind at `path`, 'none' when it has nothing there. */
-const kindIn = async (node: DirNode, path: CheckedPath): Promise<Presence> => {
-  try {
-    return (await node.stat(showPath(path))).kind;
-  } catch (error) {
-    if (isCathedralError(error, 'NOT_FOUND')) return 'none';
-    throw error;
-  }
+export const overlayDirect = (node: DirNode): Direct => {
+  const own = directOf(node);
+  if (own !== undefined) return own;
+  const direct = directTo(node);
+  return {
+    ...direct,
+    kind: async path => {
+      if (path.length === 0) return (await node.stat('')).kind;
+      const name = path[path.length - 1];
+      for (const entry of await node.list(showPath(path.slice(0, -1)))) if (entry.name === name) return entry.kind;
+      return 'none';
+    },
+  };
 };
 
 /**
@@ -80,8 +83,8 @@ export const probeLevels = async (state: OverlayState, path: CheckedPath): Promi
       here = NOWHERE;
     } else {
       const at = path.slice(0, i) as unknown as CheckedPath;
-      const upper = here.upper === 'dir' ? await kindInUpper(state.upper, at) : 'none';
-      const lower = here.lower === 'dir' && !state.whiteouts.has(showPath(at)) ? await kindIn(state.lower, at) : 'none';
+      const upper = here.upper === 'dir' ? await state.up.kind(at) : 'none';
+      const lower = here.lower === 'dir' && !state.whiteouts.has(showPath(at)) ? await state.down.kind(at) : 'none';
       here = Object.freeze({ kind: upper === 'none' ? lower : upper, upper, lower });
     }
     levels.push(here);
@@ -107,12 +110,11 @@ const byName = (a: DirEntry, b: DirEntry): number => (a.name < b.name ? -1 : a.n
 /** The merged entries of the directory at `path`, probed as `found`: upper's kind wins, whiteouts hide. */
 export const mergedList = async (state: OverlayState, path: CheckedPath, found: Probe): Promise<DirEntry[]> => {
   const entries = new Map<string, NodeKind>();
-  const at = showPath(path);
   if (found.upper === 'dir') {
-    for (const { name, kind } of await state.upper.list(at)) entries.set(name, kind);
+    for (const { name, kind } of await state.up.list(path)) entries.set(name, kind);
   }
   if (found.lower === 'dir') {
-    for (const { name, kind } of await state.lower.list(at)) {
+    for (const { name, kind } of await state.down.list(path)) {
       if (!entries.has(name) && !state.whiteouts.has(showPath([...path, name]))) entries.set(name, kind);
     }
   }
@@ -128,18 +130,16 @@ export const mergedList = async (state: OverlayState, path: CheckedPath, found: 
 export const readView = async (state: OverlayState, path: CheckedPath): Promise<Uint8Array> => {
   const parent = path.length <= 1 ? ROOT : await probe(state, path.slice(0, -1) as unknown as CheckedPath);
   if (parent.kind !== 'dir') throw notFound('read', path);
-  const upper = parent.upper === 'dir' ? await kindInUpper(state.upper, path) : 'none';
-  if (upper === 'file') return new Uint8Array(await state.upper.read(showPath(path)));
+  const upper = parent.upper === 'dir' ? await state.up.kind(path) : 'none';
+  if (upper === 'file') return state.up.read(path);
   if (upper === 'dir') throw wrongKind('read', path, 'file');
   if (parent.lower !== 'dir' || state.whiteouts.has(showPath(path))) throw notFound('read', path);
-  return new Uint8Array(await state.lower.read(showPath(path)));
+  return state.down.read(path);
 };
 
 /** Reads the file probed as `found` from the node it shows from, as a private copy. */
-export const readFrom = async (state: OverlayState, path: CheckedPath, found: Probe): Promise<Uint8Array> => {
-  const node = found.upper === 'file' ? state.upper : state.lower;
-  return new Uint8Array(await node.read(showPath(path)));
-};
+export const readFrom = (state: OverlayState, path: CheckedPath, found: Probe): Promise<Uint8Array> =>
+  (found.upper === 'file' ? state.up : state.down).read(path);
 
 /** Whether anything strictly below `key` is whited out. */
 export const whiteoutsBelow = (state: OverlayState, key: string): boolean => {

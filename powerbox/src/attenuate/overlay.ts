@@ -52,7 +52,8 @@ import type { DirNode } from '@cathedral/sdk';
 import { InvalidArgumentError } from '@cathedral/sdk';
 import { makeStoreRoot } from '../roots/store.js';
 import { describeNode, recordLineage } from '../lineage.js';
-import type { OverlayState } from './overlay-view.js';
+import { type OverlayState, overlayDirect } from './overlay-view.js';
+import { directTo } from '../direct.js';
 import { makeOverlayStore } from './overlay-store.js';
 import { type OverlayChange, commitTo, diffSteps, reset } from './overlay-commit.js';
 
@@ -109,7 +110,9 @@ export const overlay = (upper: DirNode, lower: DirNode): Overlay => {
       allow: 'pass an empty directory as upper, e.g. memory()',
     });
   }
-  const state: OverlayState = { upper, lower, whiteouts: new Set(), serial: makeSerial() };
+  // Upper's kinds come from listings when it is not the powerbox's own (it
+  // is usually small and usually lacks the entry); lower's from `stat`.
+  const state: OverlayState = { upper, lower, up: overlayDirect(upper), down: directTo(lower), whiteouts: new Set(), serial: makeSerial() };
   // store.ts records nodes it makes with a label and no inner node, so nodes
   // reached through `resolve` carry the whole route in their label; the root
   // records lower as its inner node. Both describe as `overlay ← <lower>`.

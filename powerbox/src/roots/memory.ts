@@ -81,6 +81,15 @@ const makeMemoryStore = (top: Dir): Store => {
 
   return {
     stat: async path => statOf(lookup('stat', path)),
+    kind: async path => {
+      let entry: Entry = top;
+      for (const name of path) {
+        const next: Entry | undefined = entry instanceof Map ? entry.get(name) : undefined;
+        if (next === undefined) return 'none';
+        entry = next;
+      }
+      return entry instanceof Map ? 'dir' : 'file';
+    },
     list: async path =>
       [...dirAt('list', path)]
         .map(([name, entry]): DirEntry => Object.freeze({ name, kind: entry instanceof Map ? 'dir' : 'file' }))

@@ -10,10 +10,11 @@
  */
 import { Far } from '@endo/far';
 import type { Data, DirEntry, DirNode, FileNode, MkdirOptions, Node, RemoveOptions, Stat, WriteOptions } from '@cathedral/sdk';
-import { InvalidArgumentError, WrongKindError } from '@cathedral/sdk';
+import { InvalidArgumentError, WrongKindError, isCathedralError } from '@cathedral/sdk';
 import { type CheckedPath, checkPath, joinPath, showPath } from '../path.js';
 import { toBytes, toText } from '../data.js';
 import { recordLineage } from '../lineage.js';
+import { type Presence, withDirect } from '../direct.js';
 
 /** A path-addressed backend. Every method may throw a Cathedral error. */
 export interface Store {
@@ -24,7 +25,18 @@ export interface Store {
   mkdir(path: CheckedPath, options: { recursive: boolean }): Promise<void>;
   remove(path: CheckedPath, options: { recursive: boolean }): Promise<void>;
   rename(from: CheckedPath, to: CheckedPath): Promise<void>;
+  /** What is at `path`, 'none' where `stat` would refuse with NOT_FOUND; without it, `stat` is asked. */
+  kind?(path: CheckedPath): Promise<Presence>;
 }
+
+const kindByStat = async (store: Store, path: CheckedPath): Promise<Presence> => {
+  try {
+    return (await store.stat(path)).kind;
+  } catch (error) {
+    if (isCathedralError(error, 'NOT_FOUND')) return 'none';
+    throw error;
+  }
+};
 
 const flag = (operation: string, options: unknown, name: string): boolean => {
   if (options === undefined) return false;
@@ -55,7 +67,8 @@ const makeFile = (store: Store, at: CheckedPath, label: string): FileNode =>
 
 const makeDir = (store: Store, at: CheckedPath, label: string): DirNode => {
   const here = (operation: string, path: unknown = ''): CheckedPath => joinPath(at, checkPath(operation, path));
-  return recordLineage(Far('Dir', {
+  const below = (path: CheckedPath): CheckedPath => (at.length === 0 ? path : joinPath(at, path));
+  const node = recordLineage(Far('Dir', {
     resolve: async (path: string): Promise<Node> => {
       const target = here('resolve', path);
       const { kind } = await store.stat(target);
@@ -76,6 +89,12 @@ const makeDir = (store: Store, at: CheckedPath, label: string): DirNode => {
       store.remove(here('remove', path), { recursive: flag('remove', options, 'recursive') }),
     rename: async (from: string, to: string) => store.rename(here('rename', from), here('rename', to)),
   }), label);
+  return withDirect(node, {
+    stat: path => store.stat(below(path)),
+    list: path => store.list(below(path)),
+    read: path => store.read(below(path)),
+    kind: path => (store.kind === undefined ? kindByStat(store, below(path)) : store.kind(below(path))),
+  });
 };
 
 /** The top directory node of `store`; `label` names the backend in routes (`memory`, `hostDir`). */
