@@ -26,6 +26,9 @@ import type { ConfineProfile } from './profile.js';
 import { type Row, makeRow } from './row.js';
 import { rotate, summarize } from './stats.js';
 
+/** What the launcher passes a child that has no IPC channel and no `env` in its plan. */
+const SCRUBBED = { UV_USE_IO_URING: '0' };
+
 interface Ran {
   readonly ms: number;
   readonly stdout: string;
@@ -35,7 +38,7 @@ interface Ran {
 const run = (file: string, args: readonly string[], through: boolean): Promise<Ran> =>
   new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    execFile(file, args, { maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+    execFile(file, args, { maxBuffer: 1 << 20, env: SCRUBBED }, (error, stdout, stderr) => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       if (error === null) {
         resolve({ ms, stdout });
