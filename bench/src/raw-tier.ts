@@ -5,7 +5,10 @@
  * CapTP (`E(bootstrap).ping(x)`), over the very same channel.
  *
  * The child process is forked with `serialization: 'advanced'`, as the
- * process tier forks its guests, so both sides pay the same IPC encoding.
+ * process tier forks its guests, so both sides pay the same IPC encoding,
+ * and with an empty environment, as the process tier does: an inherited
+ * variable can cost a fresh node dearly at start (`NODE_EXTRA_CA_CERTS`,
+ * set on this machine, makes it parse a certificate bundle: ~80 ms).
  * What it deliberately does not do: wrap, check or copy anything.
  */
 import { fork } from 'node:child_process';
@@ -49,7 +52,7 @@ const startTransport = (tier: RemoteTier): Transport => {
       };
     }
     case 'process': {
-      const child = fork(guestUrl, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(guestUrl, [], { serialization: 'advanced', env: {}, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       const exited = new Promise<void>(resolve => child.once('exit', () => resolve()));
       return {
         send: m => {
