@@ -20,6 +20,13 @@
  * Strings are not cleaned here: a host that prints guest text should
  * neutralise it, as the console does.
  *
+ * Every copy is hardened in effect without `harden`'s walk, which
+ * enumerates every index of a byte array (about 3 s for 1 MiB): what a walk
+ * answers is already hardened (a copied record or array is frozen once its
+ * items are; bytes, a fresh `Uint8Array` whose only own properties are its
+ * indices, are made non-extensible, all `harden` would do to them), so a
+ * container is hardened by freezing it alone.
+ *
  * `copyOut` (no realm) is the older, permissive walk the worker and process
  * tiers still use for values CapTP already decoded into host-made data.
  */
@@ -28,6 +35,17 @@ import { GuestError, RevokedError } from '@cathedral/sdk';
 import { fromGuest } from './guest-error.js';
 
 const MAX_DEPTH = 64;
+
+const { defineProperty, freeze, preventExtensions } = Object;
+
+/** Bytes as the host keeps them: its own copy, non-extensible (its indices cannot be frozen). */
+const copyBytes = (bytes: Uint8Array): Uint8Array => preventExtensions(new Uint8Array(bytes));
+
+/** Sets a copy's property; a name the copy inherits (`__proto__`, `constructor`) is defined: assigning it would set the prototype, or throw. */
+const setOwn = (out: Record<string, unknown>, key: string, value: unknown): void => {
+  if (key in out) defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+};
 
 const { then } = Promise.prototype;
 // The intrinsic getter answers a typed array's kind from its internal slot, without running guest code.
@@ -141,7 +159,7 @@ export const makeCopyOut = ({ realm, isLive, format, wrapArg }: CopyOutOptions):
     });
     // A host that never reads a nested promise must not get an unhandled rejection.
     Reflect.apply(then, followed, [undefined, () => {}]);
-    return followed;
+    return freeze(followed); // its prototype is the hardened intrinsic: hardened
   };
 
   const copy = (value: unknown, path: string, depth: number): unknown => {
@@ -156,7 +174,7 @@ export const makeCopyOut = ({ realm, isLive, format, wrapArg }: CopyOutOptions):
       originals.set(host, value);
       return host;
     }
-    if (Reflect.apply(typedArrayKind, value, []) === 'Uint8Array') return new Uint8Array(value as Uint8Array);
+    if (Reflect.apply(typedArrayKind, value, []) === 'Uint8Array') return copyBytes(value as Uint8Array);
     if (Array.isArray(value)) {
       const length = value.length;
       const out: unknown[] = [];
@@ -164,11 +182,15 @@ export const makeCopyOut = ({ realm, isLive, format, wrapArg }: CopyOutOptions):
         const desc = Object.getOwnPropertyDescriptor(value, i);
         out.push(desc !== undefined && 'value' in desc ? copy(desc.value, `${path}[${i}]`, depth + 1) : undefined);
       }
-      return harden(out);
+      return freeze(out);
     }
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto === Promise.prototype && Reflect.ownKeys(value).length === 0) return follow(value as Promise<unknown>, path);
-    if (value instanceof Error) return guestError(value, path);
+    if (value instanceof Error) {
+      // Kept as the host gets it at the top; inside data, hardened like the data.
+      const error = guestError(value, path);
+      return depth > 0 ? harden(error) : error;
+    }
     const iface = getInterfaceOf(value);
     if (iface !== undefined) {
       const known = made.get(value);
@@ -192,9 +214,9 @@ export const makeCopyOut = ({ realm, isLive, format, wrapArg }: CopyOutOptions):
           throw refuse(path, 'the answer is a thenable (a record with a `then` function or getter), which the host would run as a promise', 'answer a promise, or rename `then`');
         }
         if (desc.enumerable !== true || !('value' in desc)) continue;
-        out[key] = copy(desc.value, `${path}.${key}`, depth + 1);
+        setOwn(out, key, copy(desc.value, `${path}.${key}`, depth + 1));
       }
-      return harden(out);
+      return freeze(out);
     }
     const what = proto instanceof Promise || proto === Promise.prototype ? 'a promise of a class of its own, or with own properties' : kindOf(value);
     throw refuse(path, `the answer holds ${what}, which cannot cross to the host`, 'answer plain records, arrays, strings, numbers, bytes, promises or Far objects');
@@ -224,20 +246,21 @@ export const makeCopyOut = ({ realm, isLive, format, wrapArg }: CopyOutOptions):
 export const copyOut = (value: unknown, depth = 0): unknown => {
   if (typeof value !== 'object' || value === null) return typeof value === 'function' ? harden(value) : value;
   if (depth > MAX_DEPTH) return '[too deep]';
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
+  if (ArrayBuffer.isView(value)) return preventExtensions(new Uint8Array(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength)));
   if (Array.isArray(value)) {
     const length = value.length;
     const out: unknown[] = [];
     for (let i = 0; i < length; i += 1) out.push(copyOut(value[i], depth + 1));
-    return harden(out);
+    return freeze(out);
   }
   const proto: unknown = Object.getPrototypeOf(value);
   if ((proto === Object.prototype || proto === null) && getInterfaceOf(value) === undefined) {
     const out: Record<string, unknown> = {};
-    for (const [key, desc] of Object.entries(Object.getOwnPropertyDescriptors(value))) {
-      if (desc.enumerable === true && 'value' in desc) out[key] = copyOut(desc.value, depth + 1);
+    for (const key of Object.keys(value)) {
+      const desc = Object.getOwnPropertyDescriptor(value, key);
+      if (desc !== undefined && desc.enumerable === true && 'value' in desc) setOwn(out, key, copyOut(desc.value, depth + 1));
     }
-    return harden(out);
+    return freeze(out);
   }
   return harden(value);
 };

@@ -10,8 +10,10 @@
  *    wrote it, and replace any other host error by a generic one, so that no
  *    host path, stack or object reaches the guest.
  * Values returned to the guest are wrapped the same way, recursively: Far
- * objects, functions, arrays and records; promises are followed. Other values
- * (bytes, primitives) pass as they are.
+ * objects and functions get forwarders (one per original), promises are
+ * followed, records, arrays and bytes are copied (./copy-in.ts), and all of
+ * it reaches the guest hardened; primitives pass as they are. A failure
+ * while an answer is copied is a refusal like any other.
  *
  * The host's own loading path (`call`) goes through the same checks without
  * making a wrapper, so a root is wrapped only when the guest first gets it.
@@ -21,8 +23,9 @@
  */
 import { Far, getInterfaceOf } from '@endo/pass-style';
 import type { EffectKind } from '@cathedral/sdk';
-import { CathedralError, CeilingError, isUint8Array, InvalidArgumentError, IoError, RevokedError, declareEffects, declaredEffect, declaredEffects, restate, stackOf } from '@cathedral/sdk';
+import { CathedralError, CeilingError, InvalidArgumentError, IoError, RevokedError, declareEffects, declaredEffect, declaredEffects, restate, stackOf } from '@cathedral/sdk';
 import { describeNode } from '@cathedral/powerbox';
+import { type CopyIn, makeCopyIn } from './copy-in.js';
 import { isGuestFacing, originalOf, toGuestFacing } from './guest-error.js';
 
 /** What a gate needs to know about its realm. */
@@ -135,33 +138,33 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
     );
   };
 
-  const guard = <R>(operation: string, target: string | undefined, run: () => R): R => {
+  /** Runs a host function on the guest's behalf; what it answers, or a promise of it, goes through `settle`. */
+  const guarded = (operation: string, target: string | undefined, run: () => unknown, settle: (value: unknown) => unknown): unknown => {
     refuseIfRevoked(operation, target);
-    let result: R;
+    let result: unknown;
     try {
       result = run();
     } catch (error) {
       throw toGuestError(error, operation, target);
     }
-    if (result instanceof Promise) {
-      return result.then(
-        value => value,
-        (error: unknown) => {
-          throw toGuestError(error, operation, target);
-        },
-      ) as R;
-    }
-    return result;
+    if (!(result instanceof Promise)) return settle(result);
+    // One `then` for the answer and the refusal: one promise, one turn.
+    return result.then(settle, (error: unknown) => {
+      throw toGuestError(error, operation, target);
+    });
   };
 
-  // eslint-disable-next-line prefer-const
-  let wrapValue: (value: unknown, uri: string | undefined, label: string) => unknown;
+  const guard = <R>(operation: string, target: string | undefined, run: () => R): R => guarded(operation, target, run, value => value) as R;
 
-  /** Runs a call for the guest and wraps what it answers. */
-  const deliver = (args: unknown[], run: (input: unknown[]) => unknown, uri: string | undefined, label: string): unknown => {
-    const result = run(args);
-    return result instanceof Promise ? result.then(value => wrapValue(value, uri, label)) : wrapValue(result, uri, label);
-  };
+  /** Runs a call for the guest as `guard` does, and wraps what it answers; a failure to is a refusal too. */
+  const deliver = (operation: string, target: string | undefined, run: () => unknown, uri: string | undefined, label: string): unknown =>
+    guarded(operation, target, run, value => {
+      try {
+        return wrapValue(value, uri, label);
+      } catch (error) {
+        throw toGuestError(error, operation, target);
+      }
+    });
 
   /** Calls one method of a remotable for the guest: ceiling, revocation and refusals as the guest would meet them. */
   const invoke = (target: object, iface: string, uri: string | undefined, name: string, method: (...a: unknown[]) => unknown, args: unknown[], label: string): unknown => {
@@ -172,21 +175,20 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
     // Directory methods take a path first; file methods act on the file itself.
     const where = isNode && uri !== undefined ? (isDir && name !== 'rename' ? joinUri(uri, args[0]) : uri) : undefined;
     const childUri = isNode && name === 'resolve' && uri !== undefined ? joinUri(uri, args[0]) : uri;
-    return deliver(args, input =>
-      guard(name, where, () => {
-        if (effect !== undefined && !ceiling.has(effect)) {
-          throw new CeilingError({
-            operation: name,
-            // A capability's first string argument says what it was asked for (a peer, a URL).
-            target: where ?? (!isNode && typeof input[0] === 'string' ? input[0] : undefined),
-            realm,
-            problem: `the effect "${effect}" is outside the realm's ceiling`,
-            rule: "a realm never exercises an effect outside its declared ceiling",
-            allow: `add "${effect}" to the realm's ceiling when spawning it`,
-          });
-        }
-        return Reflect.apply(method, target, input);
-      }), childUri, label);
+    return deliver(name, where, () => {
+      if (effect !== undefined && !ceiling.has(effect)) {
+        throw new CeilingError({
+          operation: name,
+          // A capability's first string argument says what it was asked for (a peer, a URL).
+          target: where ?? (!isNode && typeof args[0] === 'string' ? args[0] : undefined),
+          realm,
+          problem: `the effect "${effect}" is outside the realm's ceiling`,
+          rule: "a realm never exercises an effect outside its declared ceiling",
+          allow: `add "${effect}" to the realm's ceiling when spawning it`,
+        });
+      }
+      return Reflect.apply(method, target, args);
+    }, childUri, label);
   };
 
   const wrapRemotable = (target: object, uri: string | undefined, label: string): unknown => {
@@ -208,11 +210,11 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
 
   const { then } = Promise.prototype;
 
-  // What may cross is listed; anything else (a Map, a Date, a class
-  // instance from the host) is refused, never handed over with its
-  // prototype: a guest could otherwise redefine a host prototype's getters.
-  wrapValue = (value: unknown, uri: string | undefined, label: string): unknown => {
-    if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return value;
+  // Data is copied (./copy-in.ts); the rest is listed here. Anything else (a
+  // Map, a Date, a class instance from the host) is refused, never handed
+  // over with its prototype: a guest could otherwise redefine a host
+  // prototype's getters. What this answers is hardened, as copy-in requires.
+  const wrapValue: CopyIn<string | undefined> = makeCopyIn((value, uri, label) => {
     if (value instanceof Promise) {
       // The intrinsic `then`, never one the value carries; a rejection is a
       // refusal like any other, and an answer after revocation is withheld.
@@ -228,32 +230,16 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
       // A guest that drops the promise must not make the host report an
       // unhandled rejection: the guest still sees the refusal if it awaits.
       Reflect.apply(then, followed, [undefined, () => {}]);
-      return followed;
+      return Object.freeze(followed); // its prototype is the hardened intrinsic: hardened
     }
-    const known = wrappers.get(value);
-    if (known !== undefined) return known;
+    const wrapper = wrappers.get(value);
+    if (wrapper !== undefined) return wrapper;
     if (originals.has(value)) return value; // already one of this gate's own wrappers
     let wrapped: unknown;
-    const proto: unknown = Object.getPrototypeOf(value);
-    if (typeof value === 'function') {
-      wrapped = wrapFunction(value as (...args: unknown[]) => unknown, label);
-    } else if (value instanceof Error) {
-      return toGuestError(value, 'receive', label);
-    } else if (isUint8Array(value)) {
-      return new Uint8Array(value); // bytes are data: the guest gets its own copy
-    } else if (Array.isArray(value)) {
-      const items: unknown[] = [];
-      for (let i = 0; i < value.length; i += 1) items.push(wrapValue(value[i], uri, label));
-      wrapped = harden(items);
-    } else if (getInterfaceOf(value) !== undefined) {
-      wrapped = wrapRemotable(value, uri, label);
-    } else if (proto === Object.prototype || proto === null) {
-      const out: Record<string, unknown> = {};
-      for (const [key, desc] of Object.entries(Object.getOwnPropertyDescriptors(value))) {
-        if (desc.enumerable === true && 'value' in desc) out[key] = wrapValue(desc.value, uri, `${label}.${key}`);
-      }
-      wrapped = harden(out);
-    } else {
+    if (typeof value === 'function') wrapped = wrapFunction(value as (...args: unknown[]) => unknown, label);
+    else if (getInterfaceOf(value) !== undefined) wrapped = wrapRemotable(value, uri, label);
+    else if (value instanceof Error) return toGuestError(value, 'receive', label);
+    else {
       report(`${label} in realm "${realm}" answered a value that cannot cross (${Object.prototype.toString.call(value)}); the guest got a refusal`);
       throw toGuestFacing(
         new InvalidArgumentError({
@@ -268,11 +254,11 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
     }
     wrappers.set(value, wrapped);
     return wrapped;
-  };
+  });
 
   // An arrow reaches nothing but the frozen Function.prototype: freezing it is all harden would do.
   const wrapFunction = (fn: (...args: unknown[]) => unknown, label: string) =>
-    Object.freeze((...args: unknown[]) => deliver(args, input => guard('call', label, () => Reflect.apply(fn, undefined, input)), undefined, label));
+    Object.freeze((...args: unknown[]) => deliver('call', label, () => Reflect.apply(fn, undefined, args), undefined, label));
 
   const bindRoot = (node: unknown, uri: string): void => {
     roots.set(uri.endsWith('://') ? uri.slice(0, -3) : uri, node as object);

@@ -16,7 +16,7 @@ import { Far } from '@endo/far';
 import type { EffectKind } from '@cathedral/sdk';
 import { declareEffects, isCathedralError, isEffectKind } from '@cathedral/sdk';
 import { netEffects } from './effects.js';
-import { type FetchResponse, runFetch } from './fetch.js';
+import { type FetchResponse, makeUrlParser, runFetch } from './fetch.js';
 import { type Meter, type NetBudget, giveAll, makeMeter, takeAll } from './meter.js';
 import { type Peer, formatPeer, parsePeer } from './peer.js';
 import { makePolicy, parsePeers } from './policy.js';
@@ -107,6 +107,7 @@ export const makeCapability = ({ transport, peers, options, netMeters, maxRespon
     parsedPeers.set(input as string, peer);
     return peer;
   };
+  const urls = makeUrlParser();
   const asText = (value: unknown) => (typeof value === 'string' ? value.slice(0, 300) : typeof value === 'number' ? String(value) : '');
 
   const connect = async (peerIn: unknown): Promise<NetStream> => {
@@ -144,6 +145,7 @@ export const makeCapability = ({ transport, peers, options, netMeters, maxRespon
     try {
       return await runFetch(url, init, {
         realm,
+        url: urls,
         parse: text => parse('fetch', text),
         check: (operation, text, peer) => policy.checkConnect(operation, text, peer, realm),
         assertLive: scope.assertLive,

@@ -13,18 +13,25 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { invalid } from './refusals.js';
 import type { HopControl, HopResponse, HttpClient, HttpHop } from './transport.js';
 
-const rawHeaderBytes = (raw: readonly string[]): number => raw.reduce((sum, s) => sum + Buffer.byteLength(s) + 2, 0);
-
-/** Response headers as a frozen plain record: lowercase names, repeated ones joined with ", ". */
-const headersOf = (raw: readonly string[]): Readonly<Record<string, string>> => {
-  const out = new Map<string, string>();
+/**
+ * Response headers as a frozen plain record (lowercase names, repeated ones
+ * joined with ", "), and the bytes they count against `netBytes` (each raw
+ * name and value, plus two): read once, when the response starts.
+ */
+const readHeaders = (raw: readonly string[]): { readonly headers: Readonly<Record<string, string>>; readonly bytes: number } => {
+  const out: Record<string, string> = {};
+  let bytes = 0;
+  for (let i = 0; i < raw.length; i += 1) bytes += Buffer.byteLength(raw[i] as string) + 2;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
-    const known = out.get(name);
-    out.set(name, known === undefined ? (raw[i + 1] as string) : `${known}, ${raw[i + 1] as string}`);
+    const value = raw[i + 1] as string;
+    if (Object.hasOwn(out, name)) out[name] = `${out[name] as string}, ${value}`;
+    // A name the record inherits (`__proto__`, `constructor`) is defined, so it
+    // stays a header: assigning it would set the prototype, or throw on a frozen one.
+    else if (name in out) Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+    else out[name] = value;
   }
-  // fromEntries defines properties: a header named `__proto__` stays a header.
-  return Object.freeze(Object.fromEntries(out));
+  return { headers: Object.freeze(out), bytes };
 };
 
 export interface TlsOptions {
@@ -71,8 +78,14 @@ export const makeNodeHttpClient = (tls: TlsOptions = {}): HttpClient => {
       req.on('response', (res: IncomingMessage) => {
         const chunks: Uint8Array[] = [];
         let size = 0;
+        const { headers, bytes } = readHeaders(res.rawHeaders);
+        // Node's own `res.headers`, made when first read, assigns each name to a
+        // plain object: under lockdown a header named `constructor` throws there
+        // (Object.prototype is frozen), uncaught, from the keep-alive agent, and
+        // the host process dies. Node reads this record instead.
+        res.headers = headers as IncomingMessage['headers'];
         try {
-          control.charge(rawHeaderBytes(res.rawHeaders));
+          control.charge(bytes);
         } catch (error) {
           fail(error as Error);
           req.destroy(error as Error);
@@ -102,7 +115,7 @@ export const makeNodeHttpClient = (tls: TlsOptions = {}): HttpClient => {
             body.set(chunk, at);
             at += chunk.length;
           }
-          resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: headersOf(res.rawHeaders), body });
+          resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers, body });
         });
       });
       if (request.body !== undefined) req.end(request.body);

@@ -26,8 +26,12 @@ export interface Policy {
   /** The allowed peers, canonical, for messages and introspection. */
   readonly peers: readonly string[];
   readonly listens: readonly string[];
-  /** Checks a peer for connecting; the pinned target, or a `RefusedError`. */
-  checkConnect(operation: string, asked: string, peer: Peer, realm: string | undefined): Promise<Target>;
+  /**
+   * Checks a peer for connecting: the pinned target, or a `RefusedError`.
+   * Answered (or refused) at once when no name has to be looked up (a socket
+   * path, an IP literal the allowlist names as such); a promise otherwise.
+   */
+  checkConnect(operation: string, asked: string, peer: Peer, realm: string | undefined): Target | Promise<Target>;
   /** Checks a place to listen: allowed when it is one of the listen peers (port 0: any port the system picks). */
   checkListen(operation: string, asked: string, peer: Peer, realm: string | undefined): Target;
 }
@@ -66,7 +70,7 @@ export const makePolicy = (allowed: readonly Peer[], listens: readonly Peer[], r
     return out;
   };
 
-  const checkConnect = async (operation: string, asked: string, peer: Peer, realm: string | undefined): Promise<Target> => {
+  const checkConnect = (operation: string, asked: string, peer: Peer, realm: string | undefined): Target | Promise<Target> => {
     const at = { operation, target: asked, realm };
     if (peer.kind === 'tcp' && peer.hostKind !== 'name' && isUnspecified(peer.host)) {
       throw refused(at, `${formatPeer(peer)} is an unspecified address, which the system connects to this host`, 'a connection names the peer it reaches; 0.0.0.0/8 and :: name none', 'name the host, e.g. 127.0.0.1 for this host');
@@ -76,12 +80,17 @@ export const makePolicy = (allowed: readonly Peer[], listens: readonly Peer[], r
       throw notAllowed(at, `${formatPeer(peer)} is not an allowed peer`, peerTexts, formatPeer(peer));
     }
     const candidates = allowed.filter((a): a is Peer & { kind: 'tcp' } => a.kind === 'tcp' && a.port === peer.port);
-    const spelled = formatPeer(peer) === asked ? '' : ` (${formatPeer(peer)})`;
-    if (candidates.length === 0) throw notAllowed(at, `${asked}${spelled} is not an allowed peer`, peerTexts, formatPeer(peer));
     // The common case, an allowed IP literal asked as such: no lookup at all.
     if (peer.hostKind !== 'name' && candidates.some(c => c.hostKind !== 'name' && c.host === peer.host)) {
       return { kind: 'tcp', address: peer.host, port: peer.port };
     }
+    const spelled = formatPeer(peer) === asked ? '' : ` (${formatPeer(peer)})`;
+    if (candidates.length === 0) throw notAllowed(at, `${asked}${spelled} is not an allowed peer`, peerTexts, formatPeer(peer));
+    return lookUp(at, asked, spelled, peer, candidates);
+  };
+
+  /** The check of a peer that is a name, or of an address allowed only as a name: through the resolver. */
+  const lookUp = async (at: { operation: string; target: string; realm: string | undefined }, asked: string, spelled: string, peer: Peer & { kind: 'tcp' }, candidates: ReadonlyArray<Peer & { kind: 'tcp' }>): Promise<Target> => {
     // One answer per name within this check.
     const answers = new Map<string, Promise<readonly string[]>>();
     const addressesOf = (host: string, hostKind: string) => {

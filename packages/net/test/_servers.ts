@@ -69,7 +69,8 @@ export interface HttpServer {
 /**
  * An HTTP server: `/hello` answers "hello from <name>"; `/redirect?to=URL&status=N`
  * redirects; `/loop` redirects to itself; `/echo` answers the request body;
- * `/big?n=N` answers N bytes.
+ * `/big?n=N` answers N bytes; `/odd-headers` answers headers named like
+ * what a record inherits (`constructor`, `__proto__`, `toString`), one twice.
  */
 export const startHttp = async (name: string, options: { host?: string; port?: number } = {}): Promise<HttpServer> => {
   const requests: HttpServer['requests'] = [];
@@ -99,6 +100,12 @@ export const startHttp = async (name: string, options: { host?: string; port?: n
         case '/echo':
           res.setHeader('x-method', req.method ?? '');
           res.end(body);
+          return;
+        case '/odd-headers':
+          res.setHeader('constructor', 'c');
+          res.setHeader('__proto__', 'p');
+          res.setHeader('toString', ['t1', 't2']);
+          res.end('odd');
           return;
         case '/big':
           res.end(Buffer.alloc(Number(url.searchParams.get('n') ?? 0), 97));

@@ -106,3 +106,31 @@ test('fetch - bad input is a typed refusal: scheme, credentials in the URL, a Ho
   t.is(a.requests.length, 0);
   await a.close();
 });
+
+test('fetch - headers named like what a record inherits (constructor, __proto__, toString) stay headers, and the host survives them', async t => {
+  const server = await startHttp('a');
+  const cap = makeNet().allow([`127.0.0.1:${server.port}`]);
+  const res = await cap.fetch(`http://127.0.0.1:${server.port}/odd-headers`);
+  t.is(Object.getPrototypeOf(res.headers), Object.prototype);
+  t.true(Object.isFrozen(res.headers));
+  t.is(Object.getOwnPropertyDescriptor(res.headers, 'constructor')?.value, 'c');
+  t.is(Object.getOwnPropertyDescriptor(res.headers, '__proto__')?.value, 'p');
+  t.is(Object.getOwnPropertyDescriptor(res.headers, 'tostring')?.value, 't1, t2', 'repeated, joined');
+  await server.close();
+});
+
+test('fetch - a URL asked again is checked again: only its parse is remembered', async t => {
+  const server = await startHttp('a');
+  const net = makeNet();
+  const cap = net.allow([`127.0.0.1:${server.port}`], { budget: { netBytes: 400 } });
+  const url = `http://127.0.0.1:${server.port}/hello`;
+  t.is(text((await cap.fetch(url)).body), 'hello from a');
+  let spent;
+  for (let i = 0; i < 10 && spent === undefined; i += 1) spent = await cap.fetch(url).then(() => undefined, (error: unknown) => error);
+  t.true(isCathedralError(spent, 'BUDGET_EXCEEDED'), String(spent));
+  net.revoke(cap);
+  t.true(isCathedralError(await t.throwsAsync(cap.fetch(url)), 'REVOKED'));
+  const other = makeNet().allow(['127.0.0.1:1']);
+  for (let i = 0; i < 2; i += 1) t.true(isCathedralError(await t.throwsAsync(other.fetch('http://user:pw@127.0.0.1:1/x')), 'INVALID_ARGUMENT'), 'a refused URL is refused every time');
+  await server.close();
+});

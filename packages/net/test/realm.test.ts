@@ -56,6 +56,18 @@ export const sneaky = async peer => {
   await stream.close();
   return { echoed: new TextDecoder().decode(chunk), touched };
 };
+export const inspect = async url => {
+  const res = await net.fetch(url);
+  let extended = true;
+  try { res.body.extra = 1; } catch { extended = false; }
+  return {
+    frozen: Object.isFrozen(res) && Object.isFrozen(res.headers),
+    extended,
+    constructor: Object.getOwnPropertyDescriptor(res.headers, 'constructor')?.value,
+    proto: Object.getOwnPropertyDescriptor(res.headers, '__proto__')?.value,
+    body: new TextDecoder().decode(res.body),
+  };
+};
 export const probe = () => ({
   net: typeof net, fetch: typeof fetch, process: typeof process, require: typeof require, WebSocket: typeof WebSocket, XMLHttpRequest: typeof XMLHttpRequest,
 });
@@ -100,6 +112,17 @@ test('[compartment] bytes with a Proxy prototype are copied without running the 
   t.is(server.received.toString(), 'abc');
   await server.close();
 });
+
+const answersHardened = async (t: ExecutionContext, tier: Tier) => {
+  const http = await startHttp('web');
+  const realm = await spawnWith(tier, { net: makeNet().allow([`127.0.0.1:${http.port}`]) });
+  t.deepEqual(await realm.call('inspect', `http://127.0.0.1:${http.port}/odd-headers`), { frozen: true, extended: false, constructor: 'c', proto: 'p', body: 'odd' });
+  await realm.terminate();
+  await http.close();
+};
+
+test('[compartment] a response reaches the guest hardened, with every header, whatever its name', t => answersHardened(t, 'compartment'));
+test.serial('[process] a response reaches the guest hardened, with every header, whatever its name', t => answersHardened(t, 'process'));
 
 test('[compartment] a guest without the cap has no network at all', async t => {
   const realm = await spawnWith('compartment', {});
