@@ -1,7 +1,6 @@
 /**
  * What a guest receives from a host capability through its realm's gate
- * (src/gate.ts, src/copy-in.ts): hardened copies of data, made without `harden`'s walk, so
- * bytes of any size cross in time proportional to a copy.
+ * (src/gate.ts, src/copy-in.ts): hardened copies of data, made without `harden`'s walk.
  */
 import test from 'ava';
 import { Far } from '@endo/pass-style';
@@ -48,18 +47,21 @@ test('gate - a host answer reaches the guest as a hardened copy: records, arrays
   t.false(Object.isFrozen(record), "the host's own record is left as it was");
 });
 
-test('gate - a megabyte of bytes in a record crosses in milliseconds, not seconds', async t => {
+test('gate - a megabyte of bytes in a record crosses as a non-extensible copy of its own', async t => {
+  // harden's walk of such a copy enumerates every index (about 3 s for a
+  // MiB here); the gate makes it non-extensible instead, which is all that
+  // walk would do. How fast it is, is a benchmark's to say (net-fetch-*).
   const { gate } = gateFor();
   const body = new Uint8Array(1024 * 1024).fill(7);
   const cap = gate.wrap(Far('Cap', { get: () => Object.freeze({ body }) }), 'cap');
-  const start = process.hrtime.bigint();
   const answer = (await cap.get()) as { body: Uint8Array };
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  t.not(answer.body, body);
   t.is(answer.body.length, body.length);
   t.is(answer.body[body.length - 1], 7);
   t.false(Object.isExtensible(answer.body));
-  // harden's walk of the copy took about 3 s here; a copy takes about a millisecond.
-  t.true(ms < 500, `took ${ms.toFixed(1)} ms`);
+  t.true(hardenedInEffect(answer));
+  body[0] = 1;
+  t.is(answer.body[0], 7);
 });
 
 test('gate - names a record inherits (constructor, __proto__, toString) are copied as the own properties they were', async t => {

@@ -66,7 +66,8 @@ const systemTree = () => ({
  * Host functions a real host might hand a guest: they return what they are
  * given, call back, await, refuse, fail with a host error naming a host
  * path, and return values the gate must not hand over raw (a promise inside
- * a record, a Map holding a node and a function, a class instance).
+ * a record, a Map holding a node and a function, a class instance, a record
+ * whose copy fails with a host error).
  */
 export const makeProbe = () => {
   const store = memory({ secret: 'host-only secret' });
@@ -92,6 +93,18 @@ export const makeProbe = () => {
     },
     table: () => new Map<string, unknown>([['store', store], ['greet', () => 'hello from the host']]),
     url: () => new URL('https://example.com/probe'),
+    // An answer whose copy fails in the host: listing the keys of `detail` throws a host error naming a host path.
+    failingAnswer: () => ({
+      status: 200,
+      detail: new Proxy(
+        {},
+        {
+          ownKeys: () => {
+            throw Object.assign(new Error("EACCES: permission denied, open '/work/secret/host-only.key'"), { code: 'EACCES' });
+          },
+        },
+      ),
+    }),
     greeter: () => (name: unknown) => (typeof name === 'string' ? `hello ${name}` : 'hello'),
   };
 };

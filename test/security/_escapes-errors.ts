@@ -159,6 +159,25 @@ export const attack = async () => {
 };`),
   },
   {
+    name: 'a host answer whose copy fails reaches the guest as a generic refusal, without the host error',
+    family: 'error messages',
+    caps: true,
+    advisory: '2026-11-29-host-error-through-a-failed-answer-copy',
+    source: guest(js`
+export const attack = async () => {
+  const r = await settle(() => probe.failingAnswer());
+  if (r.ok) return escaped('the answer arrived although its copy must fail: ' + textOf(r.value).slice(0, 200));
+  const findings = [];
+  const props = Object.getOwnPropertyNames(r.error).map(k => { const d = Object.getOwnPropertyDescriptor(r.error, k); return k + '=' + textOf(d && d.value); });
+  const text = props.join(' ') + ' ' + textOf(r.error);
+  if (text.includes('/work/secret') || text.includes('host-only.key') || text.includes('EACCES')) findings.push('the host error leaked: ' + text.slice(0, 300));
+  if (codeOf(r.error) !== 'IO') findings.push('the failure came back as ' + codeOf(r.error) + ', not IO');
+  const where = reach(r.error, 'failed answer');
+  if (where) findings.push(where);
+  return verdict(findings, 'the failed copy became a generic ' + codeOf(r.error));
+};`),
+  },
+  {
     name: 'a host failure inside a capability reaches the guest without the host path or the host error',
     family: 'error messages',
     caps: true,

@@ -1,7 +1,8 @@
 /**
  * Every advisory has its repro, and every repro its advisory: a scenario's
  * `advisory` names a page in test/security/advisories/, each page is named
- * by a scenario or a test file, and the index lists every page.
+ * by a scenario or a test file (here or in a package's tests), and the
+ * index lists every page.
  */
 import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -9,8 +10,19 @@ import { fileURLToPath } from 'node:url';
 import { escapes } from './_escapes.js';
 
 const here = fileURLToPath(new URL('../../security/', import.meta.url));
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const pages = readdirSync(`${here}advisories`).filter(f => f.endsWith('.md') && f !== 'README.md').map(f => f.slice(0, -3));
-const sources = readdirSync(here).filter(f => f.endsWith('.ts')).map(f => readFileSync(`${here}${f}`, 'utf8')).join('\n');
+// Repros live here, or in a package's own tests (a bug of one package, repaired there).
+const testDirs = [here, ...['sdk', 'powerbox', 'runtime', ...readdirSync(`${repo}packages`).map(p => `packages/${p}`)].map(p => `${repo}${p}/test/`)];
+const sources = testDirs
+  .flatMap(dir => {
+    try {
+      return readdirSync(dir).filter(f => f.endsWith('.ts')).map(f => readFileSync(`${dir}${f}`, 'utf8'));
+    } catch {
+      return [];
+    }
+  })
+  .join('\n');
 
 test('advisories - each scenario\'s advisory is a page, each page has a repro and a line in the index', t => {
   const named = new Set(escapes.flatMap(s => (s.advisory === undefined ? [] : [s.advisory])));

@@ -113,6 +113,7 @@ test('[compartment] bytes with a Proxy prototype are copied without running the 
   await server.close();
 });
 
+// Repro of test/security/advisories/2026-11-29-header-named-constructor-kills-the-host.md.
 const answersHardened = async (t: ExecutionContext, tier: Tier) => {
   const http = await startHttp('web');
   const realm = await spawnWith(tier, { net: makeNet().allow([`127.0.0.1:${http.port}`]) });
