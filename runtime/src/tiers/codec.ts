@@ -8,6 +8,7 @@
  * error's name, message and location). Each side decodes what it receives
  * into its own fresh objects; nothing here keeps or shares a buffer.
  */
+import { types } from 'node:util';
 import { getInterfaceOf, getTag, makeTagged, passStyleOf } from '@endo/pass-style';
 
 export interface Refusal {
@@ -16,18 +17,15 @@ export interface Refusal {
   readonly details: Readonly<Record<string, string | undefined>>;
 }
 
-const toBase64 = (bytes: Uint8Array): string => {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-};
+const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
-const fromBase64 = (text: string): Uint8Array => {
-  const binary = atob(text);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i += 1) out[i] = binary.charCodeAt(i);
-  return out;
-};
+/**
+ * Fresh bytes of their own (a small `Buffer` may sit in a shared pool, so
+ * its bytes are copied out), non-extensible: hardened in effect, as far as
+ * bytes can be (nothing freezes their indices), without `harden`'s walk of
+ * every index.
+ */
+const fromBase64 = (text: string): Uint8Array => Object.preventExtensions(new Uint8Array(Buffer.from(text, 'base64')));
 
 // Views and buffers are read through the intrinsic getters (internal slots),
 // never through the value's prototype, which a guest may have replaced.
@@ -45,11 +43,9 @@ const bytesOf = (value: object): Uint8Array | undefined => {
     const buffer = Reflect.apply(parts.buffer, value, []) as ArrayBuffer;
     return new Uint8Array(new Uint8Array(buffer, Reflect.apply(parts.offset, value, []) as number, Reflect.apply(parts.length, value, []) as number));
   }
-  try {
-    Reflect.apply(bufferLength, value, []);
-  } catch {
-    return undefined; // not an ArrayBuffer
-  }
+  // By internal slot, not by throwing: most values asked are records.
+  if (!types.isAnyArrayBuffer(value)) return undefined;
+  Reflect.apply(bufferLength, value, []);
   return new Uint8Array(new Uint8Array(value as ArrayBuffer));
 };
 
@@ -66,14 +62,14 @@ const isPlainRecord = (value: object): boolean => {
  */
 export const encodeValue = (value: unknown, mapOther: (v: object) => unknown = v => v): unknown => {
   if (typeof value !== 'object' || value === null) return typeof value === 'function' ? mapOther(value) : value;
-  const bytes = bytesOf(value);
-  if (bytes !== undefined) return makeTagged('bytes', toBase64(bytes));
+  if (ArrayBuffer.isView(value)) return makeTagged('bytes', toBase64(bytesOf(value) as Uint8Array));
   if (Array.isArray(value)) {
     const length = value.length;
     const out: unknown[] = [];
     for (let i = 0; i < length; i += 1) out.push(encodeValue(value[i], mapOther));
     return harden(out);
   }
+  if (types.isAnyArrayBuffer(value)) return makeTagged('bytes', toBase64(bytesOf(value) as Uint8Array));
   if (isPlainRecord(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: encodeValue(v, mapOther), enumerable: true });
@@ -90,31 +86,32 @@ const isTagged = (value: object): boolean => {
   }
 };
 
-/** The inverse of `encodeValue`; refusal records are returned by `decodeValue` to the caller as they are. */
 /**
- * The inverse of `encodeValue`: arrays and records decoded into fresh,
- * hardened ones (a receiver never gets a mutable array), tagged bytes into
- * fresh `Uint8Array`s; errors, promises, remotables and tagged records
- * other than bytes are `mapOther`'s to decide.
+ * The inverse of `encodeValue`: arrays and records decoded into fresh ones,
+ * tagged bytes into fresh `Uint8Array`s; errors, promises, remotables and
+ * tagged records other than bytes are `mapOther`'s to decide, and hardened.
+ * What it answers is hardened in effect (a receiver never gets a mutable
+ * array): every part is frozen or, for bytes, non-extensible, and each
+ * container is frozen once its parts are, so `harden` never walks the bytes.
  */
 export const decodeValue = (value: unknown, mapOther: (v: object) => unknown = v => v): unknown => {
-  if (typeof value === 'function') return mapOther(value);
+  if (typeof value === 'function') return harden(mapOther(value));
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) {
     const out: unknown[] = [];
     for (let i = 0; i < value.length; i += 1) out.push(decodeValue(value[i], mapOther));
-    return harden(out);
+    return Object.freeze(out);
   }
   if (isTagged(value)) {
     if ((getTag as (v: unknown) => string)(value) === 'bytes') return fromBase64((value as unknown as { payload: string }).payload);
-    return mapOther(value);
+    return harden(mapOther(value));
   }
   if (isPlainRecord(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: decodeValue(v, mapOther), enumerable: true });
-    return harden(out);
+    return Object.freeze(out);
   }
-  return mapOther(value);
+  return harden(mapOther(value));
 };
 
 /** A refusal as a tagged record that travels as an ordinary answer. */
