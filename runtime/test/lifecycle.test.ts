@@ -1,4 +1,6 @@
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { memory } from '@cathedral/powerbox';
 import { isCathedralError } from '@cathedral/sdk';
 import { E, Far } from '@endo/far';
@@ -143,3 +145,24 @@ test('createHost - an earlier lockdown that lets guests read stacks is refused w
   t.regex(message, /errorTaming/);
   t.regex(message, /To allow it/);
 });
+
+for (const tier of ['worker', 'process'] as const) {
+  test(`[${tier}] a realm holds the host's event loop while a call waits, and lets go once a loop of calls has ended`, t => {
+    // The host script ends without terminating its realm: it exits on its own only if the idle realm holds nothing.
+    const script = `
+      import { memory } from '@cathedral/powerbox';
+      import { createHost } from '@cathedral/runtime';
+      const host = await createHost({ console: () => {}, report: () => {} });
+      const realm = await host.spawn({ tier: '${tier}', main: 'app://main.js', realms: { app: memory({ 'main.js': 'export const ping = x => x; export const slow = () => { let s = 0; for (let i = 0; i < 3e7; i += 1) s += i % 7; return s; };' }) } });
+      let sum = 0;
+      for (let i = 0; i < 200; i += 1) sum += await realm.call('ping', i);
+      // Nothing else keeps this process alive while the slow call runs in the guest.
+      realm.call('slow').then(answer => console.log(sum, answer));
+    `;
+    const cwd = fileURLToPath(new URL('../../..', import.meta.url));
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd, encoding: 'utf8', timeout: 60_000 });
+    t.is(run.status, 0, run.stderr);
+    t.is(run.stdout.trim().split(' ')[0], String((199 * 200) / 2), 'the waiting call was answered before the host exited');
+    t.regex(run.stdout, /^\d+ \d+$/m);
+  });
+}

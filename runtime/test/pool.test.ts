@@ -10,10 +10,44 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { memory } from '@cathedral/powerbox';
 import { createHost, kernelWallStatus } from '../src/index.js';
+import { REFILL_MS, makePool } from '../src/tiers/pool.js';
 import { call } from './_realm.js';
 import { childPids, eventually, sleep, watchingSupervision } from './_supervision.js';
 
 const quiet = () => {};
+
+/** A child that is ready at once, for the pool's own bookkeeping. */
+const fakeChild = () => {
+  let alive = true;
+  return { ready: Promise.resolve(), alive: () => alive, stop: () => void (alive = false) };
+};
+
+test('a take leaves the replacement off the spawn\'s path: fill starts it, and the pool itself at the latest REFILL_MS later', async t => {
+  const pool = makePool<ReturnType<typeof fakeChild>>({ size: 1, idleMs: 60_000 });
+  let started = 0;
+  const start = () => {
+    started += 1;
+    return fakeChild();
+  };
+  pool.fill('kind', start);
+  t.is(started, 1);
+  t.true(await pool.whenReady('kind'));
+  t.not(pool.take('kind', start), undefined, 'the ready child is taken');
+  await sleep(0);
+  t.is(started, 1, 'no replacement is started in the turn of the take or the next');
+  pool.fill('kind', start);
+  t.is(started, 2, "the supervisor's fill starts it");
+  pool.fill('kind', start);
+  t.is(started, 2, 'and a second fill does not start another');
+  t.true(await pool.whenReady('kind'));
+  t.not(pool.take('kind', start), undefined);
+  await sleep(REFILL_MS + 50);
+  t.is(started, 3, 'without a fill, the pool refills on its own');
+  pool.close();
+  t.is(pool.take('kind', start), undefined, 'a closed pool has nothing to take');
+  await sleep(REFILL_MS + 50);
+  t.is(started, 3, 'and starts nothing more');
+});
 const app = () => memory({ 'main.js': 'export const f = x => x + 1; export const bomb = () => { const a = []; for (;;) a.push(new Uint8Array(8 * 1024 * 1024).fill(1)); };' });
 
 test.serial('[process] a spawn takes a warm child started before it asked, and the pool refills', async t => {

@@ -12,7 +12,9 @@ import { Far } from '@endo/far';
 import { memory } from '@cathedral/powerbox';
 import { isCathedralError } from '@cathedral/sdk';
 import type { Realm } from '../src/index.js';
-import { MAX_PLAIN_DEPTH, NOT_PLAIN, acceptPlain, plainCopy } from '../src/tiers/plain.js';
+import { MAX_PLAIN_DEPTH, NOT_PLAIN, acceptPlain, acceptPlainList, plainCopy } from '../src/tiers/plain.js';
+import { makeFastCaller, serveFastCalls } from '../src/tiers/fast-calls.js';
+import { type Channel, batching } from '../src/tiers/channel.js';
 import { MAX_DEPTH, depthOf, makeInbound } from '../src/tiers/inbound.js';
 import { call, makeTestHost } from './_realm.js';
 import { type RemoteTier, remoteTiers } from './_supervision.js';
@@ -155,6 +157,133 @@ test('plain - plainCopy copies plain data, reading each property once, and sends
   const proxied = plainCopy(new Proxy([1, 2], {}));
   t.deepEqual(proxied, [1, 2]);
   t.notThrows(() => structuredClone(proxied), 'a Proxy is copied into a fresh array that a structured clone takes');
+});
+
+test('plain - acceptPlainList checks each element and refuses holes, without listing the list\'s keys', t => {
+  const list = [1, { a: ['x'] }];
+  t.is(acceptPlainList(list), undefined);
+  t.true(deepFrozen(list));
+  // eslint-disable-next-line no-sparse-arrays
+  t.regex(acceptPlainList([1, , 3]) ?? '', /holes/);
+  t.regex(acceptPlainList([1, { when: new Date(0) }]) ?? '', /Date/);
+  // eslint-disable-next-line no-sparse-arrays
+  t.regex(acceptPlainList([[1, , 3]]) ?? '', /holes/, 'a nested array is checked as acceptPlain checks it');
+});
+
+/** What a fast call settles with other than plain data, as a record. */
+const settle = { other: async (answer: unknown) => ({ other: answer }), ended: () => new Error('ended') };
+
+/** A fast caller whose sent messages are kept, and its waiting count. */
+const fastCaller = () => {
+  const sent: unknown[][] = [];
+  let waiting = 0;
+  const caller = makeFastCaller(
+    message => sent.push(message as unknown[]),
+    delta => {
+      waiting += delta;
+    },
+    problem => ({ code: 'GUEST', message: problem, details: { problem } }),
+  );
+  return { caller, sent, waiting: () => waiting };
+};
+
+test('fast calls - a call is one array [id, index, ...args], a copy of plain arguments; anything else takes the slow path', t => {
+  const { caller, sent, waiting } = fastCaller();
+  const args = [1, { a: 'x' }];
+  void caller.call(3, args, settle);
+  t.deepEqual(sent, [[1, 3, 1, { a: 'x' }]]);
+  t.not(sent[0]?.[3], args[1], 'the arguments are copied');
+  t.is(waiting(), 1);
+  t.is(caller.call(0, [new Date(0)], settle), undefined, 'arguments that are not plain data take CapTP\'s path');
+  t.is(sent.length, 1);
+});
+
+test('fast calls - the host takes [id, value], [id, refusal, "refusal"] and [id, null, "held"], and nothing else', async t => {
+  const { caller, waiting } = fastCaller();
+  const value = caller.call(0, [], settle)!;
+  const refused = caller.call(0, [], settle)!;
+  const held = caller.call(0, [], settle)!;
+  const odd = caller.call(0, [], settle)!;
+  const deep = caller.call(0, [], settle)!;
+  const ended = caller.call(0, [], settle)!;
+  t.is(waiting(), 6);
+  t.true(caller.onReturn([1, { a: [1] }]));
+  t.false(caller.onReturn([1, 2]), 'an answer to a call already answered is not taken');
+  t.false(caller.onReturn([99, 2]), 'nor one to a call never made');
+  t.true(caller.onReturn([2, { code: 'GUEST', message: 'no', details: { guestName: 'TypeError' } }, 'refusal']));
+  t.true(caller.onReturn([3, null, 'held']));
+  t.false(caller.onReturn([4, 1, 'something']), 'an unknown kind of answer is refused');
+  let nested: unknown = [];
+  for (let i = 0; i < MAX_PLAIN_DEPTH + 1; i += 1) nested = [nested];
+  t.true(caller.onReturn([5, nested]));
+  t.is(waiting(), 1);
+  caller.rejectAll();
+  t.is(waiting(), 0);
+  const got = await value;
+  t.deepEqual(got, { a: [1] }, 'a plain answer is what the call settles with');
+  t.true(deepFrozen(got), 'a value is hardened as it is taken');
+  t.like(await refused, { other: { kind: 'refusal', refusal: { code: 'GUEST', message: 'no' } } });
+  t.deepEqual(await held, { other: { kind: 'held', id: 3 } });
+  t.like(await odd, { other: { kind: 'refusal', refusal: { message: 'the guest sent a malformed answer' } } });
+  const tooDeep = (await deep) as { other: { kind: string; refusal: { message: string } } };
+  t.is(tooDeep.other.kind, 'refusal');
+  t.regex(tooDeep.other.refusal.message, /deeper/);
+  await t.throwsAsync(ended, { message: 'ended' }, 'a call still waiting when the realm ends rejects with its settle.ended()');
+});
+
+test('fast calls - the guest answers a primitive in the same turn, a promise once settled, holds what is not plain data and refuses a throw', async t => {
+  const sent: unknown[][] = [];
+  const held = new Map<number, unknown>();
+  const exports = [(x: number) => x + 1, async (x: number) => x * 2, () => new Date(0), () => {
+    throw new TypeError('no');
+  }];
+  const serve = serveFastCalls(
+    message => sent.push(message as unknown[]),
+    (index, args) => {
+      const fn = exports[index];
+      if (fn === undefined) throw new RangeError(`no export ${index}`);
+      return Reflect.apply(fn, undefined, args);
+    },
+    thrown => ({ code: 'GUEST', message: (thrown as Error).message, details: {} }),
+    (id, value) => held.set(id, value),
+  );
+  serve([1, 0, 41]);
+  t.deepEqual(sent, [[1, 42]], 'a primitive answer leaves in the same turn');
+  serve([2, 1, 21]);
+  serve([3, 2]);
+  serve([4, 3]);
+  serve([5, 9]);
+  serve(['x', 0, 1]);
+  serve([6, 0, { when: new Date(0) }]);
+  await new Promise(resolve => setImmediate(resolve));
+  t.deepEqual(sent, [
+    [1, 42],
+    [4, { code: 'GUEST', message: 'no', details: {} }, 'refusal'],
+    [5, { code: 'GUEST', message: 'no export 9', details: {} }, 'refusal'],
+    [2, 42],
+    [3, null, 'held'],
+  ]);
+  t.true(held.get(3) instanceof Date);
+});
+
+test('batching - the first message of a turn leaves at once, the rest of the turn together at its end, in order, unpacked on arrival', async t => {
+  const wire: unknown[] = [];
+  let deliver: (message: unknown) => void = () => {};
+  const raw: Channel = { send: message => wire.push(message), onMessage: listener => (deliver = listener), close: () => {} };
+  const channel = batching(raw);
+  const received: unknown[] = [];
+  channel.onMessage(message => received.push(message));
+  channel.send([1]);
+  t.deepEqual(wire, [[1]], 'a lone message waits for nothing');
+  channel.send([2]);
+  channel.send({ cathedral: 'x' });
+  t.is(wire.length, 1);
+  await null;
+  t.deepEqual(wire, [[1], { cathedral: 'batch', messages: [[2], { cathedral: 'x' }] }]);
+  channel.send([3]);
+  t.deepEqual(wire.at(-1), [3], 'a later turn starts again at once');
+  for (const message of wire) deliver(message);
+  t.deepEqual(received, [[1], [2], { cathedral: 'x' }, [3]]);
 });
 
 test('inbound - depthOf counts JSON nesting, skipping strings', t => {

@@ -174,6 +174,10 @@ void Deliver(Napi::Env env, Napi::Function callback, std::nullptr_t*, Event* eve
     state->running.erase(found);
     State::Finish(*w);
   }
+  // A worker's environment can begin its teardown after this check: its
+  // calls then fail, and binding.gyp's NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS
+  // makes node-addon-api drop the error it cannot throw instead of aborting
+  // the process (napi_throw's fatal error).
   callback.Call({Napi::String::New(env, event->kind), Napi::Number::New(env, static_cast<double>(event->cpuNs)),
                  Napi::Number::New(env, static_cast<double>(event->finalNs))});
 }

@@ -4,12 +4,14 @@
  * process tier uses Node's IPC channel with `serialization: 'advanced'`.
  *
  * Control messages (`{ cathedral: 'ready', ... }`) share the channel with
- * CapTP's own (`{ type: 'CTP_...' }`) and are told apart by their key.
+ * CapTP's own (`{ type: 'CTP_...' }`) and are told apart by their key; fast
+ * calls (./fast-calls.ts) are arrays.
  *
- * Both ends send through `batching`: what one turn sends leaves as one
- * message (`{ cathedral: 'batch', messages }`) at the end of that turn's
- * microtasks, so a hundred calls in flight cost one structured clone and
- * one wake-up of the other side instead of a hundred. Order is kept.
+ * Both ends send through `batching`: the first message of a turn leaves at
+ * once (a lone call or answer waits for nothing), and what else the turn
+ * sends leaves as one message (`{ cathedral: 'batch', messages }`) at the
+ * end of its microtasks, so a hundred calls in flight cost two structured
+ * clones and wake-ups of the other side instead of a hundred. Order is kept.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { MessagePort, Worker } from 'node:worker_threads';
@@ -75,19 +77,34 @@ export const processChannel = (proc: NodeJS.Process): Channel => {
 };
 
 /**
- * A channel whose sends within one turn leave together, in order, once the
- * turn's microtasks have run; the receiving side unpacks them (one level:
- * a batch inside a batch is not unpacked, and is ignored as not a message).
+ * A channel whose first send of a turn leaves at once and whose later sends
+ * within the turn leave together, in order, once the turn's microtasks have
+ * run; the receiving side unpacks them (one level: a batch inside a batch
+ * is not unpacked, and is ignored as not a message).
  */
 export const batching = (channel: Channel): Channel => {
   let queue: unknown[] = [];
+  // A promise reaction, not `queueMicrotask`: Node wraps each of those in an
+  // async resource (an id, a context pushed and popped), a cost per message.
+  const turnEnd = Promise.resolve();
   let closed = false;
   const flush = () => {
+    if (closed || queue.length === 0) return;
+    if (queue.length === 1) {
+      // The commonest turn (one call or answer): the queue is kept for the next.
+      const [message] = queue;
+      queue.length = 0;
+      try {
+        channel.send(message);
+      } catch {
+        // dropped: its sender's question is answered by the end of the realm
+      }
+      return;
+    }
     const messages = queue;
     queue = [];
-    if (closed || messages.length === 0) return;
     try {
-      channel.send(messages.length === 1 ? messages[0] : { cathedral: 'batch', messages });
+      channel.send({ cathedral: 'batch', messages });
     } catch {
       // One message could not be cloned: the others still go, one by one.
       for (const message of messages) {
@@ -99,11 +116,26 @@ export const batching = (channel: Channel): Channel => {
       }
     }
   };
+  let busy = false;
+  const endTurn = () => {
+    busy = false;
+    flush();
+  };
   return {
     send: message => {
       if (closed) return;
+      if (!busy) {
+        // The first message of a turn leaves at once; what else the turn sends follows together at its end.
+        busy = true;
+        void turnEnd.then(endTurn);
+        try {
+          channel.send(message);
+        } catch {
+          // dropped: its sender's question is answered by the end of the realm
+        }
+        return;
+      }
       queue.push(message);
-      if (queue.length === 1) queueMicrotask(flush);
     },
     onMessage: listener => {
       channel.onMessage(message => {

@@ -8,43 +8,61 @@
  * most of its time in `harden` (of each question's promise kit, handler
  * and message records), in marshalling, and in posting CapTP's records;
  * the call itself was a rounding error. Here a call is one message each
- * way:
- *   host → guest  `{ cathedral: 'call', id, name, args }`
- *   guest → host  `{ cathedral: 'return', id, value }`    plain data
- *                 `{ cathedral: 'return', id, refusal }`  a thrown value, as a refusal record
- *                 `{ cathedral: 'return', id, held: true }` an answer that is not plain data
+ * way, an array (CapTP's messages and the supervisor's control messages
+ * are records, so the three never mix):
+ *   host → guest  `[id, index, ...args]`     the export at `index` of the start's `names`
+ *   guest → host  `[id, value]`              plain data
+ *                 `[id, refusal, 'refusal']` a thrown value, as a refusal record
+ *                 `[id, null, 'held']`       an answer that is not plain data
+ * Arrays, not records with named fields: Node's IPC serializer and the
+ * structured clone pay per property name, which measured as a sixth of a
+ * process-tier round trip on one CPU.
+ *
  * A call whose arguments are not all plain data takes CapTP's path; an
  * answer that is not takes it too: the guest holds it, and the host fetches
- * it through CapTP (`E(pending).take(id)`), so capabilities, bytes and
+ * it through CapTP (`E(guest).take(id)`), so capabilities, bytes and
  * promises in answers keep CapTP's semantics. Each receiver checks what
  * arrived (`acceptPlain`, bounded in depth and size) and hardens it once.
  *
  * Messages are sent in order on the one channel; the guest starts calls in
- * the order they arrive. A held answer is kept under the call's id until
- * the host takes it. What this does not do: pipelining on a fast answer
- * (host code calls exports as async functions; `E()` pipelining between
- * capabilities still goes through CapTP).
+ * the order they arrive, and answers an export that returned plain data at
+ * once (in the same turn), one that returned a promise or any other object
+ * once it settles. A held answer is kept under the call's id until the host
+ * takes it. What this does not do: pipelining on a fast answer (host code
+ * calls exports as async functions; `E()` pipelining between capabilities
+ * still goes through CapTP).
  */
 import type { Refusal } from './codec.js';
-import { NOT_PLAIN, acceptPlain, plainCopy } from './plain.js';
+import { NOT_PLAIN, acceptPlain, acceptPlainList, plainCopy } from './plain.js';
 
-export type FastAnswer =
-  | { readonly kind: 'value'; readonly value: unknown }
-  | { readonly kind: 'refusal'; readonly refusal: Refusal }
-  | { readonly kind: 'held'; readonly id: number };
+/** What the host receives for a fast call that is not plain data: a refusal, or an answer the guest holds. */
+export type FastOther = { readonly kind: 'refusal'; readonly refusal: Refusal } | { readonly kind: 'held'; readonly id: number };
+
+/** What the caller of a fast call does with answers other than plain data, and with the realm's end. */
+export interface FastSettle {
+  /** What the call settles with for a refusal or a held answer (a promise the call follows). */
+  readonly other: (answer: FastOther) => Promise<unknown>;
+  /** Why the call rejects when the realm ends before it is answered. */
+  readonly ended: () => unknown;
+}
 
 interface Pending {
-  readonly resolve: (answer: FastAnswer) => void;
+  readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
+  readonly settle: FastSettle;
 }
 
 export interface FastCaller {
-  /** Starts a call, or answers undefined when its arguments are not plain data. */
-  call(name: string, args: readonly unknown[]): Promise<FastAnswer> | undefined;
-  /** Takes a `return` message from the guest; false when it was not a valid answer to a call made. */
-  onReturn(message: Readonly<Record<string, unknown>>): boolean;
-  /** Rejects every call still waiting (the realm ended). */
-  rejectAll(reason: unknown): void;
+  /**
+   * Starts a call of the export at `index`: a promise of its plain answer
+   * (hardened), or of what `settle.other` makes of any other answer; or
+   * undefined when its arguments are not plain data.
+   */
+  call(index: number, args: readonly unknown[], settle: FastSettle): Promise<unknown> | undefined;
+  /** Takes an answer from the guest; false when it was not a valid answer to a call made. */
+  onReturn(message: readonly unknown[]): boolean;
+  /** Rejects every call still waiting (the realm ended), each with its `settle.ended()`. */
+  rejectAll(): void;
 }
 
 const isRefusal = (value: unknown): value is Refusal => {
@@ -54,6 +72,9 @@ const isRefusal = (value: unknown): value is Refusal => {
   return Object.values(r['details'] as object).every(v => v === undefined || typeof v === 'string');
 };
 
+/** A fast message: an array (what CapTP and the supervisor send are records). */
+export const isFast = (message: unknown): message is readonly unknown[] => Array.isArray(message);
+
 /**
  * The host's end. `waiting(delta)` is told when a call starts (+1) and ends
  * (-1), so the supervisor holds the host's event loop only while it waits.
@@ -62,77 +83,113 @@ export const makeFastCaller = (send: (message: unknown) => void, waiting: (delta
   const pending = new Map<number, Pending>();
   let next = 0;
 
-  const call = (name: string, args: readonly unknown[]): Promise<FastAnswer> | undefined => {
-    const copy = plainCopy(args);
-    if (copy === NOT_PLAIN) return undefined;
+  const call = (index: number, args: readonly unknown[], settle: FastSettle): Promise<unknown> | undefined => {
+    const message = plainCopy(args) as unknown[];
+    if (message === NOT_PLAIN) return undefined;
     next += 1;
     const id = next;
-    const promise = new Promise<FastAnswer>((resolve, reject) => pending.set(id, { resolve, reject }));
+    const promise = new Promise<unknown>((resolve, reject) => pending.set(id, { resolve, reject, settle }));
     waiting(1);
-    send({ cathedral: 'call', id, name, args: copy });
+    // The copy is this call's own fresh array: the message is made of it.
+    message.unshift(id, index);
+    send(message);
     return promise;
   };
 
-  const onReturn = (message: Readonly<Record<string, unknown>>): boolean => {
-    const id = message['id'];
+  const onReturn = (message: readonly unknown[]): boolean => {
+    const id = message[0];
     const waiter = typeof id === 'number' ? pending.get(id) : undefined;
-    if (waiter === undefined || typeof id !== 'number') return false;
+    if (waiter === undefined || typeof id !== 'number' || message.length < 2 || message.length > 3) return false;
     pending.delete(id);
-    waiting(-1);
-    if (message['held'] === true) {
-      waiter.resolve({ kind: 'held', id });
-    } else if ('refusal' in message) {
-      const refusal = message['refusal'];
-      if (acceptPlain(refusal) !== undefined || !isRefusal(refusal)) {
-        waiter.resolve({ kind: 'refusal', refusal: tooBig('the guest sent a malformed refusal') });
-        return false;
-      }
-      waiter.resolve({ kind: 'refusal', refusal });
-    } else {
-      const value = message['value'];
-      const problem = acceptPlain(value);
-      waiter.resolve(problem === undefined ? { kind: 'value', value } : { kind: 'refusal', refusal: tooBig(problem) });
+    // Told after the answer settled the call, so that the caller's continuation is queued first.
+    try {
+      return settle(waiter, id, message[1], message.length === 2 ? 'value' : message[2]);
+    } finally {
+      waiting(-1);
     }
-    return true;
   };
 
-  const rejectAll = (reason: unknown): void => {
+  const refuse = (waiter: Pending, refusal: Refusal): void => waiter.resolve(waiter.settle.other({ kind: 'refusal', refusal }));
+
+  const settle = (waiter: Pending, id: number, payload: unknown, kind: unknown): boolean => {
+    switch (kind) {
+      case 'value': {
+        const problem = acceptPlain(payload);
+        if (problem === undefined) waiter.resolve(payload);
+        else refuse(waiter, tooBig(problem));
+        return true;
+      }
+      case 'refusal':
+        if (acceptPlain(payload) !== undefined || !isRefusal(payload)) {
+          refuse(waiter, tooBig('the guest sent a malformed refusal'));
+          return false;
+        }
+        refuse(waiter, payload);
+        return true;
+      case 'held':
+        waiter.resolve(waiter.settle.other({ kind: 'held', id }));
+        return true;
+      default:
+        refuse(waiter, tooBig('the guest sent a malformed answer'));
+        return false;
+    }
+  };
+
+  const rejectAll = (): void => {
     const all = [...pending.values()];
     for (const _ of all) waiting(-1);
     pending.clear();
-    for (const waiter of all) waiter.reject(reason);
+    for (const waiter of all) waiter.reject(waiter.settle.ended());
   };
 
   return { call, onReturn, rejectAll };
 };
 
 /**
- * The guest's end. `answer(name, args)` runs an export and answers what
- * the host should receive: plain data, a refusal, or a value to hold for
- * CapTP. Calls to names that are not exported functions are refusals.
+ * The guest's end. `invoke(index, args)` runs the export at `index` (it may
+ * throw, or answer a promise); `refuse(thrown)` is the refusal record the
+ * host should receive for a thrown value; `hold(id, value)` keeps an answer
+ * that is not plain data for CapTP. An index that names no export is the
+ * caller's to refuse (`invoke` throws).
  */
 export const serveFastCalls = (
   send: (message: unknown) => void,
-  run: (name: string, args: unknown[]) => Promise<{ readonly value: unknown } | { readonly refusal: unknown }>,
+  invoke: (index: number, args: unknown[]) => unknown,
+  refuse: (thrown: unknown) => unknown,
   hold: (id: number, value: unknown) => void,
 ) => {
-  const reply = (id: number, result: { readonly value: unknown } | { readonly refusal: unknown }): void => {
-    if ('refusal' in result) {
-      send({ cathedral: 'return', id, refusal: result.refusal });
-      return;
-    }
-    const copy = plainCopy(result.value);
+  const answer = (id: number, value: unknown): void => {
+    const copy = plainCopy(value);
     if (copy !== NOT_PLAIN) {
-      send({ cathedral: 'return', id, value: copy });
+      send([id, copy]);
       return;
     }
-    hold(id, result.value);
-    send({ cathedral: 'return', id, held: true });
+    hold(id, value);
+    send([id, null, 'held']);
+  };
+  const fail = (id: number, thrown: unknown): void => {
+    send([id, refuse(thrown), 'refusal']);
   };
 
-  return (message: Readonly<Record<string, unknown>>): void => {
-    const { id, name, args } = message as { id?: unknown; name?: unknown; args?: unknown };
-    if (typeof id !== 'number' || typeof name !== 'string' || !Array.isArray(args) || acceptPlain(args) !== undefined) return;
-    void run(name, args).then(result => reply(id, result));
+  return (message: readonly unknown[]): void => {
+    const id = message[0];
+    const index = message[1];
+    if (typeof id !== 'number' || typeof index !== 'number') return;
+    const args = message.slice(2);
+    if (acceptPlainList(args) !== undefined) return;
+    let result: unknown;
+    try {
+      result = invoke(index, args);
+    } catch (error) {
+      fail(id, error);
+      return;
+    }
+    // A primitive is answered in this turn; anything else is followed as `await` would (a thenable's `then` runs later, in a turn of its own).
+    if ((typeof result !== 'object' && typeof result !== 'function') || result === null) answer(id, result);
+    else
+      Promise.resolve(result).then(
+        value => answer(id, value),
+        (error: unknown) => fail(id, error),
+      );
   };
 };

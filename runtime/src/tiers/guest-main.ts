@@ -15,13 +15,14 @@
  * logged. What an export answers must be passable: anything CapTP could not
  * send (a class instance, a Date) is a guest error naming why, like a throw.
  *
- * It answers one bootstrap method, `start(init)`, with the realm's exports.
+ * Its bootstrap answers `start(init)` with the names of the realm's exported
+ * functions, then `call` and `take` for them (`makeBootstrap` below).
  * Before it tells the host it is ready (where the host starts counting the
- * guest's CPU) it runs a throwaway realm once, so that the runtime's own
- * first-run costs are not charged to the guest. The realm's ES modules are
- * parsed by the host (`services.precompiled`), so neither the module parser
- * nor the compartment mapper is loaded here unless the guest imports a
- * package.
+ * guest's CPU) it rehearses a start once (`rehearse` below), so that the
+ * runtime's own first-run costs are not charged to the guest. The realm's
+ * ES modules are parsed by the host (`services.precompiled`), so neither the
+ * module parser nor the compartment mapper is loaded here unless the guest
+ * imports a package.
  */
 import './guest-quiet.js';
 import '@cathedral/sdk/shims';
@@ -32,6 +33,8 @@ import { ensureLockdown } from '@cathedral/sdk/lockdown';
 import { type Channel, batching, isControl, portChannel, processChannel } from './channel.js';
 
 const channel: Channel = batching(parentPort === null ? processChannel(process) : portChannel(parentPort));
+/** The rehearsal's main module as the host parsed it (JSON text), its one argument; absent, the rehearsal loads a JSON module. */
+const rehearsalRecord = process.argv[2];
 const tid = (() => {
   try {
     return Number(readlinkSync('/proc/thread-self').split('/').pop());
@@ -44,11 +47,11 @@ ensureLockdown();
 
 const { makeCapTP } = await import('@endo/captp');
 const { E, Far } = await import('@endo/far');
-const { passStyleOf } = await import('@endo/pass-style');
+const { makeTagged, passStyleOf } = await import('@endo/pass-style');
 const { isRefusal, makeAdapters } = await import('./adapter.js');
 const { guestLocation, isGuestFacing } = await import('../guest-error.js');
 const { encodeRefusal, refusalOf } = await import('./codec.js');
-const { serveFastCalls } = await import('./fast-calls.js');
+const { isFast, serveFastCalls } = await import('./fast-calls.js');
 const { makeGuestRealm } = await import('./guest-realm.js');
 
 // What a guest callback or guest object method the host called answers: like an export's answer.
@@ -60,68 +63,7 @@ const adapters = makeAdapters(async run => {
   }
 });
 /** Serves fast calls once the realm has started. */
-let serve: ((message: Readonly<Record<string, unknown>>) => void) | undefined;
-
-/**
- * Runs a throwaway realm once before answering `ready`. The host takes the
- * guest's CPU baseline at `ready`, and a first realm in a fresh thread costs
- * CPU (the first compartment, the loader's first rounds): that is the
- * runtime's start-up, not the guest's, and left for the first real realm it
- * ate much of a small CPU budget before a line of the guest's own ran. A
- * failure here is ignored: `start` meets it again.
- */
-const warmUp = async (): Promise<void> => {
-  // A JSON module: the compartment and the loader's rounds are warmed without
-  // the module parser, which a guest whose modules the host parses never loads.
-  const source = new TextEncoder().encode('{ "f": [1, { "x": 1 }] }');
-  const nowhere = async (): Promise<never> => {
-    throw new Error('the warm-up realm has no services');
-  };
-  const { namespace } = await makeGuestRealm({
-    name: 'warm-up',
-    main: 'app://main.json',
-    roots: { app: harden({ read: async () => source }) },
-    caps: {},
-    services: harden({ resolve: nowhere, request: nowhere, console: async () => {} }),
-    authority: undefined,
-    E,
-    Far,
-  });
-  if (typeof namespace['default'] !== 'object') throw new Error('the warm-up realm did not load');
-};
-/**
- * Warms CapTP's own first run the same way: a loopback pair in this thread
- * passes a start-like call (a record of remotables one way, a remotable
- * back), so the first real message — the realm's start — does not pay for
- * cold marshalling and presence code (some 8 ms measured in a warm child).
- */
-const warmCapTP = async (): Promise<void> => {
-  let toB: (message: unknown) => void = () => {};
-  const a = makeCapTP('warm-a', (message: unknown) => queueMicrotask(() => toB(message)), undefined);
-  const b = makeCapTP(
-    'warm-b',
-    (message: unknown) => queueMicrotask(() => void a.dispatch(message as never)),
-    Far('WarmBootstrap', { start: async (init: Record<string, unknown>) => harden({ exports: Far('WarmExports', { f: () => Object.keys(init) }), names: ['f'] }) }),
-  );
-  toB = message => void b.dispatch(message as never);
-  const thing = () => Far('WarmThing', { read: async () => new Uint8Array(0), list: async () => [] });
-  const bootstrap = a.getBootstrap() as unknown as { start(init: unknown): Promise<unknown> };
-  const started = (await E(bootstrap).start(harden({ name: 'warm', roots: { app: thing() }, caps: { x: thing() }, services: thing(), authority: thing() }))) as { exports: unknown };
-  await E(started.exports as never as { f(): Promise<unknown> }).f();
-  a.abort();
-  b.abort();
-  // And the fast path of plain calls, which the first call after a spawn takes.
-  await new Promise<void>(resolve => {
-    const serveOne = serveFastCalls(
-      () => resolve(),
-      async (name, args) => ({ value: harden({ name, args }) }),
-      () => resolve(),
-    );
-    serveOne(harden({ id: 1, name: 'f', args: [1, { x: [1, 'y'] }] }));
-  });
-};
-await warmUp().catch(() => {});
-await warmCapTP().catch(() => {});
+let serve: ((message: readonly unknown[]) => void) | undefined;
 
 interface Init {
   readonly name: string;
@@ -130,8 +72,8 @@ interface Init {
   readonly caps: Readonly<Record<string, unknown>>;
   readonly services: unknown;
   readonly authority: unknown;
-  /** The main module as the host parsed it, sent with the start message. */
-  readonly mainRecord?: object;
+  /** The main module as the host parsed it (its record as JSON text), sent with the start message. */
+  readonly mainRecord?: string;
   /** Test-only (the host's `kernel: 'lowered-language-wall-for-tests'`): the guest also gets Node's `process` and `require`. */
   readonly lowered?: boolean;
 }
@@ -181,80 +123,178 @@ const passable = (answer: unknown): unknown => {
   }
 };
 
-const bootstrap = Far('GuestBootstrap', {
-  start: async (init: Init) => {
-    const { namespace, format } = await makeGuestRealm({
-      name: init.name,
-      main: init.main,
-      roots: Object.fromEntries(Object.entries(init.roots).map(([k, v]) => [k, adapters.adapt(v)])),
-      caps: {
-        ...Object.fromEntries(Object.entries(init.caps).map(([k, v]) => [k, adapters.decode(v)])),
-        // The language wall deliberately lowered, so that tests can attack the kernel wall alone.
-        ...(init.lowered === true ? { process, require: createRequire(import.meta.url) } : {}),
-      },
-      services: adapters.adapt(init.services) as never,
-      authority: init.authority === undefined ? undefined : adapters.adapt(init.authority),
-      precompiled: true,
-      ...(init.mainRecord === undefined ? {} : { preloaded: { [init.main]: init.mainRecord } }),
-      E,
-      Far,
-    });
-    void format;
-    const functions: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
-    const callable = new Map<string, (...args: unknown[]) => unknown>();
-    const values: Record<string, unknown> = {};
-    for (const key of Object.keys(namespace)) {
-      const value = namespace[key];
-      if (typeof value !== 'function') {
-        values[key] = adapters.outgoing(harden(value));
-        continue;
-      }
-      callable.set(key, value as (...args: unknown[]) => unknown);
-      functions[key] = async (...args: unknown[]) => {
-        try {
-          const input = args.map(arg => adapters.incoming(arg));
-          return passable(adapters.outgoing(await Reflect.apply(value, undefined, input)));
-        } catch (error) {
-          return guestRefusal(error);
-        }
-      };
+/** A started realm: its answer to `start`, and how its exports are called. */
+interface Started {
+  /** The names of its exported functions, and its other exports (as they travel). */
+  readonly answer: unknown;
+  /** Calls an export through CapTP: arguments as they arrived, the answer as it travels. */
+  readonly call: (name: string, args: readonly unknown[]) => Promise<unknown>;
+  /** The answer of a fast call that was not plain data, taken once (./fast-calls.ts). */
+  readonly take: (id: number) => unknown;
+  /** Serves fast calls. */
+  readonly serve: (message: readonly unknown[]) => void;
+}
+
+/** Starts the realm `init` describes; its fast calls answer through `sendFast`. */
+const startRealm = async (init: Init, sendFast: (message: unknown) => void): Promise<Started> => {
+  const { namespace, format } = await makeGuestRealm({
+    name: init.name,
+    main: init.main,
+    roots: Object.fromEntries(Object.entries(init.roots).map(([k, v]) => [k, adapters.adapt(v)])),
+    caps: {
+      ...Object.fromEntries(Object.entries(init.caps).map(([k, v]) => [k, adapters.decode(v)])),
+      // The language wall deliberately lowered, so that tests can attack the kernel wall alone.
+      ...(init.lowered === true ? { process, require: createRequire(import.meta.url) } : {}),
+    },
+    services: adapters.adapt(init.services) as never,
+    authority: init.authority === undefined ? undefined : adapters.adapt(init.authority),
+    precompiled: true,
+    ...(typeof init.mainRecord === 'string' ? { preloaded: { [init.main]: init.mainRecord } } : {}),
+    E,
+    Far,
+  });
+  void format;
+  const functions: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  // The exported functions in the order of `names`: a fast call names its export by position.
+  const callable: Array<(...args: unknown[]) => unknown> = [];
+  const values: Record<string, unknown> = {};
+  for (const key of Object.keys(namespace)) {
+    const value = namespace[key];
+    if (typeof value !== 'function') {
+      values[key] = adapters.outgoing(harden(value));
+      continue;
     }
-    // The fast path (./fast-calls.ts): hardened plain arguments in, the raw answer out; one that is not plain data waits here for CapTP.
-    const held = new Map<number, unknown>();
-    serve = serveFastCalls(
-      message => channel.send(message),
-      async (name, args) => {
-        try {
-          const value = callable.get(name);
-          if (value === undefined) throw new TypeError(`no exported function ${JSON.stringify(name)}`);
-          return { value: await Reflect.apply(value, undefined, args) };
-        } catch (error) {
-          return { refusal: refusalOf(guestRefusal(error)) };
-        }
-      },
-      (id, value) => held.set(id, value),
-    );
-    const pending = Far('GuestPending', {
-      take: (id: number) => {
-        const value = held.get(id);
-        held.delete(id);
-        try {
-          return passable(adapters.outgoing(value));
-        } catch (error) {
-          return guestRefusal(error);
-        }
-      },
-    });
-    return harden({ exports: Far('GuestExports', functions), names: Object.keys(functions), values, pending });
+    callable.push(value as (...args: unknown[]) => unknown);
+    functions[key] = async (...args: unknown[]) => {
+      try {
+        const input = args.map(arg => adapters.incoming(arg));
+        return passable(adapters.outgoing(await Reflect.apply(value, undefined, input)));
+      } catch (error) {
+        return guestRefusal(error);
+      }
+    };
+  }
+  // The fast path (./fast-calls.ts): hardened plain arguments in, the raw answer out; one that is not plain data waits here for CapTP.
+  const held = new Map<number, unknown>();
+  const serveRealm = serveFastCalls(
+    sendFast,
+    (index, args) => {
+      const value = callable[index];
+      if (value === undefined) throw new TypeError(`no exported function at ${index}`);
+      return Reflect.apply(value, undefined, args);
+    },
+    thrown => refusalOf(guestRefusal(thrown)),
+    (id, value) => held.set(id, value),
+  );
+  return {
+    answer: harden({ names: Object.keys(functions), values }),
+    call: (name, args) => {
+      const fn = Object.prototype.hasOwnProperty.call(functions, name) ? functions[name] : undefined;
+      return fn === undefined ? Promise.resolve(guestRefusal(new TypeError(`no exported function ${JSON.stringify(name)}`))) : fn(...args);
+    },
+    take: id => {
+      const value = held.get(id);
+      held.delete(id);
+      try {
+        return passable(adapters.outgoing(value));
+      } catch (error) {
+        return guestRefusal(error);
+      }
+    },
+    serve: serveRealm,
+  };
+};
+
+const notStarted = () => guestRefusal(new TypeError('the realm has not started'));
+
+/**
+ * The guest's bootstrap: `start(init)` once, then `call(name, args)` for an
+ * export's call through CapTP and `take(id)` for a held fast answer. The
+ * host holds this presence from before the realm started (./link.ts), so
+ * the start's answer carries no capability of its own: plain names and the
+ * non-function exports.
+ */
+const makeBootstrap = (sendFast: (message: unknown) => void, started: (serve: Started['serve']) => void) => {
+  let realm: Started | undefined;
+  let starting = false;
+  return Far('GuestBootstrap', {
+    start: async (init: Init) => {
+      if (starting) return guestRefusal(new TypeError('the realm has already started'));
+      starting = true;
+      realm = await startRealm(init, sendFast);
+      started(realm.serve);
+      return realm.answer;
+    },
+    call: async (name: unknown, args: unknown) => (realm === undefined ? notStarted() : typeof name !== 'string' || !Array.isArray(args) ? guestRefusal(new TypeError('call(name, args)')) : realm.call(name, args)),
+    take: (id: unknown) => (realm === undefined ? notStarted() : realm.take(Number(id))),
+  });
+};
+const bootstrap = makeBootstrap(
+  message => channel.send(message),
+  started => {
+    serve = started;
   },
-});
+);
+
+/**
+ * Rehearses a realm's start once before answering `ready`, over a loopback
+ * CapTP pair in this thread: a start call with a root, services and a main
+ * module the host parsed, one call of its export through CapTP and one on
+ * the fast path. The host takes the guest's CPU baseline at `ready`, and
+ * the first start in a fresh thread or process costs CPU of its own (the
+ * first compartment and evaluation of a parsed module, the adapters, cold
+ * marshalling): that is the runtime's start-up, not the guest's, and left
+ * for the first real realm it ate much of a small CPU budget and of a warm
+ * spawn's time. Nothing of it is kept: its realm, connection and fast-call
+ * server are dropped. A failure here is ignored: `start` meets it again.
+ */
+const rehearse = async (): Promise<void> => {
+  let toGuest: (message: unknown) => void = () => {};
+  const host = makeCapTP('rehearsal-host', (message: unknown) => queueMicrotask(() => toGuest(message)), undefined);
+  let serveRehearsal: ((message: readonly unknown[]) => void) | undefined;
+  let returned: (message: unknown) => void = () => {};
+  const guest = makeCapTP(
+    'rehearsal-guest',
+    (message: unknown) => queueMicrotask(() => void host.dispatch(message as never)),
+    makeBootstrap(
+      message => returned(message),
+      started => {
+        serveRehearsal = started;
+      },
+    ),
+  );
+  toGuest = message => void guest.dispatch(message as never);
+  const nowhere = async (): Promise<never> => {
+    throw new Error('the rehearsal has no services');
+  };
+  // Without the host's parse, a JSON module (read through the root's adapter) stands in.
+  const json = makeTagged('bytes', btoa('{ "f": [1, { "x": 1 }] }'));
+  const app = Far('Dir', { read: async () => json, list: async () => harden([]) });
+  const services = Far('RealmServices', { resolve: nowhere, precompiled: nowhere, request: nowhere, console: async () => {} });
+  const module = rehearsalRecord === undefined ? { main: 'app://main.json' } : { main: 'app://main.js', mainRecord: rehearsalRecord };
+  const init = harden({ name: 'rehearsal', roots: { app }, caps: { cap: app }, services, authority: undefined, ...module });
+  const guestBootstrap = (await host.getBootstrap()) as { start(i: unknown): Promise<unknown>; call(name: string, args: unknown[]): Promise<unknown> };
+  const started = (await E(guestBootstrap).start(init)) as { names: string[] };
+  const [name] = started.names;
+  if (name !== undefined) {
+    await E(guestBootstrap).call(name, [1]);
+    await new Promise(resolve => {
+      returned = resolve;
+      serveRehearsal?.(harden([1, 0, 1, { x: [1, 'y'] }]));
+    });
+  }
+  host.abort();
+  guest.abort();
+};
+await rehearse().catch(() => {});
 
 const { dispatch } = makeCapTP('guest', (message: unknown) => channel.send(message), bootstrap, { onReject: () => {} });
 channel.onMessage(message => {
-  if (isControl(message)) {
-    if (message.cathedral === 'call') serve?.(message);
+  if (isFast(message)) {
+    serve?.(message);
     return;
   }
+  if (isControl(message)) return;
   void dispatch(message as never);
 });
 channel.send({ cathedral: 'ready', tid, pid: process.pid });

@@ -19,8 +19,8 @@ export interface Services {
   resolve(uri: string): Promise<Node>;
   request(request: unknown): Promise<Node>;
   console(level: string, line: string): Promise<void>;
-  /** The host's parse of a module of the realm's own roots (see the loader's `precompiled`). */
-  precompiled?(specifier: string): Promise<{ readonly record?: object; readonly invalid?: string }>;
+  /** The host's parse of a module of the realm's own roots (see the loader's `precompiled`): its record as JSON text. */
+  precompiled?(specifier: string): Promise<{ readonly record?: string; readonly invalid?: string }>;
 }
 
 export interface GuestRealmOptions {
@@ -32,13 +32,19 @@ export interface GuestRealmOptions {
   readonly authority: unknown;
   /** Whether to load the realm's ES modules as the host parsed them (`services.precompiled`). */
   readonly precompiled?: boolean;
-  /** Records the host sent ahead (the main module), by specifier, each used once. */
-  readonly preloaded?: Readonly<Record<string, object>>;
+  /** Records the host sent ahead (the main module), as JSON text, by specifier, each used once. */
+  readonly preloaded?: Readonly<Record<string, string>>;
   readonly E: unknown;
   readonly Far: unknown;
 }
 
 const sources = makeSourceCache();
+/**
+ * A record the host parsed, from its JSON text: records travel as text, one
+ * string to CapTP's marshal instead of a tree it would check and harden
+ * node by node on both ends.
+ */
+const recordOf = (text: string): object => harden(JSON.parse(text) as object);
 const kit = makeGuestKit();
 
 export const makeGuestRealm = async (options: GuestRealmOptions) => {
@@ -68,12 +74,12 @@ export const makeGuestRealm = async (options: GuestRealmOptions) => {
             const ahead = preloaded.get(specifier);
             if (ahead !== undefined) {
               preloaded.delete(specifier);
-              return ahead;
+              return recordOf(ahead);
             }
             const answer = await (services as Required<Services>).precompiled(specifier);
             // A module that does not parse fails here as a local parse would, with the parser's message.
-            if (answer.record === undefined) throw new SyntaxError(answer.invalid ?? 'the module does not parse');
-            return answer.record;
+            if (typeof answer.record !== 'string') throw new SyntaxError(answer.invalid ?? 'the module does not parse');
+            return recordOf(answer.record);
           },
         }
       : {}),

@@ -170,6 +170,26 @@ const refuseRequired = (spec: CheckedSpec, key: string, why: string): never => {
 };
 
 /**
+ * The launcher's plan without a cgroup, and its arguments, by the shape of
+ * a spawn (its ceiling and budget: all a plan is made of besides the
+ * realm's name, which only its messages carry): a warm spawn takes a child
+ * by its kind, and computing the kind is then most of what it costs here.
+ */
+const shapes = new Map<string, { readonly plan: ReturnType<typeof confinementPlan>; readonly args: readonly string[] }>();
+const SHAPES_KEPT = 256;
+const shapeOf = (spec: CheckedSpec, make: () => ReturnType<typeof confinementPlan>) => {
+  const key = JSON.stringify([[...spec.ceiling].sort(), spec.budget]);
+  let shape = shapes.get(key);
+  if (shape === undefined) {
+    const plan = make();
+    shape = { plan, args: Object.freeze(launcherArgs(plan)) };
+    if (shapes.size >= SHAPES_KEPT) shapes.clear();
+    shapes.set(key, shape);
+  }
+  return shape;
+};
+
+/**
  * How to start the child of a process-tier realm. Throws UnsupportedError
  * when a `required` limit cannot be held here; never throws for a mechanism
  * that is merely missing (the result says so instead).
@@ -226,9 +246,9 @@ export const kernelStart = (spec: CheckedSpec, mode: KernelMode, options: { read
   };
   const planOf = (cgroups: readonly string[]) =>
     confinementPlan({ realm: spec.name, ceiling: spec.ceiling as ReadonlySet<EffectKind>, budget: spec.budget, readPaths: readPaths(), cgroups });
-  const plan = planOf([]);
+  const { plan, args } = shapeOf(spec, () => planOf([]));
   const argvFor = (cgroup: RealmCgroup | undefined): readonly string[] =>
-    Object.freeze([...launcherArgs(cgroup === undefined ? plan : planOf([...new Set(Object.values(cgroup.dirs))])), '--', process.execPath, ...nodeArgs]);
+    Object.freeze([...(cgroup === undefined ? args : launcherArgs(planOf([...new Set(Object.values(cgroup.dirs))]))), '--', process.execPath, ...nodeArgs]);
   const cgroup = noCgroup === undefined;
   enforcedBy['kernel'] = `launcher: Landlock, seccomp, uid ${plan.uid}, rlimits, no_new_privs, scrubbed environment`;
   enforcedBy['heapMb'] =

@@ -42,6 +42,27 @@ const leafUnits = (v: unknown): number | undefined => {
   }
 };
 
+/**
+ * A copy of `value` when it is a short list (an intrinsic array) of
+ * primitives within the bounds, each element read once; else undefined.
+ */
+const SHORT_LIST = 16;
+const primitiveList = (value: unknown): unknown[] | undefined => {
+  if (!isArray(value) || getPrototypeOf(value) !== arrayProto) return undefined;
+  const n = (value as unknown[]).length;
+  if (n > SHORT_LIST) return undefined;
+  const out: unknown[] = [];
+  let size = 1;
+  for (let i = 0; i < n; i += 1) {
+    const v = (value as unknown[])[i];
+    const units = leafUnits(v);
+    if (units === undefined) return undefined;
+    size += units;
+    out.push(v);
+  }
+  return size > MAX_PLAIN_SIZE ? undefined : out;
+};
+
 /** What `plainCopy` answers for a value that is not plain data within the bounds. */
 export const NOT_PLAIN: unknown = harden({ notPlain: true });
 const { defineProperty, freeze } = Object;
@@ -53,6 +74,11 @@ const { defineProperty, freeze } = Object;
  * always survives a structured clone.
  */
 export const plainCopy = (value: unknown): unknown => {
+  // A primitive, or a list of primitives (the commonest arguments): no walk.
+  const leaf = leafUnits(value);
+  if (leaf !== undefined) return leaf > MAX_PLAIN_SIZE ? NOT_PLAIN : value;
+  const list = primitiveList(value);
+  if (list !== undefined) return list;
   let size = 0;
   const copy = (v: unknown, depth: number): unknown => {
     const units = leafUnits(v);
@@ -94,6 +120,24 @@ export const plainCopy = (value: unknown): unknown => {
  * do, without `harden`'s per-call bookkeeping (a quarter of a fast call's
  * cost in the guest, profiled).
  */
+/** True, and the list frozen, when `list` has no holes and holds only primitives within the bounds. */
+const acceptPrimitives = (list: unknown[]): boolean => {
+  let size = 1;
+  for (let i = 0; i < list.length; i += 1) {
+    const units = leafUnits(list[i]);
+    if (units === undefined || !hasOwn(list, i)) return false;
+    size += units;
+  }
+  if (size > MAX_PLAIN_SIZE) return false;
+  freeze(list);
+  return true;
+};
+
+const hasNoHoles = (list: readonly unknown[]): boolean => {
+  for (let i = 0; i < list.length; i += 1) if (!hasOwn(list, i)) return false;
+  return true;
+};
+
 const freezeDeep = (value: unknown): void => {
   if (typeof value !== 'object' || value === null) return;
   freeze(value);
@@ -101,12 +145,28 @@ const freezeDeep = (value: unknown): void => {
   else for (const key of Object.keys(value)) freezeDeep((value as Record<string, unknown>)[key]);
 };
 
+const { getOwnPropertyNames, getOwnPropertySymbols, hasOwn } = Object;
+
 /**
  * Why a freshly received clone is not plain data within the bounds, or
  * undefined when it is; it is then frozen through and through, in place (it
  * is the receiver's own fresh object): hardened, in effect.
  */
-export const acceptPlain = (value: unknown): string | undefined => {
+export const acceptPlain = (value: unknown): string | undefined => accept(value, false);
+
+/**
+ * `acceptPlain` for a list the receiver made itself from a fresh clone
+ * (`slice` of a received message: own indices only, never another
+ * property), whose own keys need no listing: each index is checked to be
+ * present (no holes), and each element as `acceptPlain` checks it.
+ */
+export const acceptPlainList = (list: unknown[]): string | undefined => accept(list, true);
+
+const accept = (value: unknown, ownList: boolean): string | undefined => {
+  // A primitive needs no walk (the commonest answer), nor a list of primitives the receiver made (the commonest arguments).
+  const leaf = leafUnits(value);
+  if (leaf !== undefined) return leaf > MAX_PLAIN_SIZE ? `it is larger than ${MAX_PLAIN_SIZE} units` : undefined;
+  if (ownList && isArray(value) && getPrototypeOf(value) === arrayProto && acceptPrimitives(value)) return undefined;
   let size = 0;
   let problem: string | undefined;
   const walk = (v: unknown, depth: number): boolean => {
@@ -125,19 +185,18 @@ export const acceptPlain = (value: unknown): string | undefined => {
       const proto: unknown = getPrototypeOf(v);
       if (proto === arrayProto && isArray(v)) {
         const n = v.length;
-        if (Reflect.ownKeys(v).length !== n + 1) {
+        if (ownList && depth === 0 ? !hasNoHoles(v) : Reflect.ownKeys(v).length !== n + 1) {
           problem = 'it holds an array with holes or extra properties';
           return false;
         }
         for (let i = 0; i < n; i += 1) if (!walk(v[i], depth + 1)) return false;
       } else if (proto === objectProto) {
-        for (const key of Reflect.ownKeys(v)) {
-          if (typeof key !== 'string') {
-            problem = 'it holds a symbol-keyed property';
-            return false;
-          }
-          if (!walk((v as Record<string, unknown>)[key], depth + 1)) return false;
+        // Names (enumerable or not) then symbols: two lists V8 makes far faster than `Reflect.ownKeys`' one.
+        if (getOwnPropertySymbols(v).length !== 0) {
+          problem = 'it holds a symbol-keyed property';
+          return false;
         }
+        for (const key of getOwnPropertyNames(v)) if (!walk((v as Record<string, unknown>)[key], depth + 1)) return false;
       } else {
         problem = `it holds ${Object.prototype.toString.call(v)}, which is not plain data`;
         return false;

@@ -11,7 +11,17 @@
  * keep the host's event loop alive, they end when the host's IPC channel
  * closes (and by the launcher's parent-death signal when the host is
  * killed), and the pool stops those idle longer than `idleMs`.
+ *
+ * A taken child is replaced once the spawn that took it is done starting:
+ * its supervisor calls `fill` after the realm's first call (or its end), and
+ * the pool refills on its own `REFILL_MS` after the take at the latest.
+ * Starting a child blocks the host's thread for some milliseconds (the
+ * fork, the cgroup) and the child's start-up takes a CPU for hundreds: on
+ * the spawn's own path, that was most of a warm spawn's time.
  */
+
+/** The latest a taken child is replaced, after the take. */
+export const REFILL_MS = 50;
 
 export interface PoolOptions {
   /** Children kept ready per kind (0: no pool). */
@@ -30,9 +40,9 @@ export interface Poolable {
 }
 
 export interface Pool<S extends Poolable> {
-  /** A ready child of this kind, or undefined (the caller starts one cold); a taken child is replaced. */
+  /** A ready child of this kind, or undefined (the caller starts one cold); the pool refills at the latest `REFILL_MS` later. */
   take(kind: string, start: () => S): S | undefined;
-  /** Starts children of this kind until `size` wait. */
+  /** Starts children of this kind until `size` wait (or are starting). */
   fill(kind: string, start: () => S): void;
   /** Settles once a child of this kind is ready (true), or none is starting any more (false). */
   whenReady(kind: string): Promise<boolean>;
@@ -84,8 +94,8 @@ export const makePool = <S extends Poolable>(options: PoolOptions): Pool<S> => {
       const at = queue.findIndex(entry => entry.ready && entry.child.alive());
       const entry = at < 0 ? undefined : queue[at];
       if (entry !== undefined) drop(kind, entry);
-      // Refill after this turn, so that the spawn that took one is not slowed by the next start.
-      setImmediate(() => fill(kind, start)).unref();
+      // Not on the spawn's path: its supervisor calls `fill` once the realm answered its first call.
+      setTimeout(() => fill(kind, start), REFILL_MS).unref();
       return entry?.child;
     },
     fill,

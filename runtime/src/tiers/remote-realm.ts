@@ -22,7 +22,6 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { channel as diagnostics } from 'node:diagnostics_channel';
 import { Worker } from 'node:worker_threads';
-import { makeCapTP } from '@endo/captp';
 import { E } from '@endo/far';
 import { Far } from '@endo/pass-style';
 import { GuestError, RevokedError, isErrorCode, makeError } from '@cathedral/sdk';
@@ -33,34 +32,56 @@ import { callExport, type Parent, type Realm, type RealmContext } from '../realm
 import { makeRealmParts } from '../realm-parts.js';
 import type { RealmRecord } from '../registry.js';
 import type { CheckedSpec } from '../spec.js';
-import { type Channel, batching, childChannel, isControl, workerChannel } from './channel.js';
+import { makeSourceCache } from '../modules/source-cache.js';
+import { childChannel, workerChannel } from './channel.js';
+import { type Link, type ReadyInfo, makeLink } from './link.js';
 import { type Refusal, encodeRefusal, refusalOf } from './codec.js';
-import { makeFastCaller } from './fast-calls.js';
+import { type FastOther, makeFastCaller } from './fast-calls.js';
 import { processClock, threadClock, watchCpu } from './cpu-clock.js';
 import { type KernelStart, RUNTIME_HEAP_MB, kernelStart } from './kernel.js';
 import type { RealmCgroup } from '@cathedral/kernel-native';
 import { parseUri } from '../uri.js';
 import type { Pool, Poolable } from './pool.js';
 import { type CpuWatchdog, addon, processCpuNs, threadCpuNs, watchCpu as nativeWatch } from '@cathedral/kernel-native';
-import { makeInbound } from './inbound.js';
 
 const guestMain = new URL('./guest-main.js', import.meta.url);
+/** A settled promise: what is chained on it runs once the microtasks already queued have. */
+const afterAnswers = Promise.resolve();
 // Generous: a guest's start (lockdown, the parser) can take seconds on a loaded machine.
 const READY_MS = 120_000;
 const POLL_MS = 1;
 /**
- * A parsed module's fields as plain data, made once per parse: the source
+ * A parsed module's fields as JSON text, made once per parse: the source
  * cache hands every realm of the same code the same `ModuleSource`, so a
- * warm spawn does not serialise its main module again.
+ * warm spawn does not serialise its main module again. Text crosses CapTP
+ * as one string, where a record would be checked and hardened node by node
+ * on both ends; the guest parses it (./guest-realm.ts).
  */
-const records = new WeakMap<object, object>();
-const recordOf = (parsed: object): object => {
+const records = new WeakMap<object, string>();
+const recordOf = (parsed: object): string => {
   let record = records.get(parsed);
   if (record === undefined) {
-    record = harden(JSON.parse(JSON.stringify(parsed)) as object);
+    record = JSON.stringify(parsed);
     records.set(parsed, record);
   }
   return record;
+};
+
+/**
+ * The module a guest rehearses its first start with (./guest-main.ts), as
+ * its record's JSON text: parsed once (the host loaded the parser when it
+ * was made), outside the host's source cache.
+ */
+const REHEARSAL_MODULE = 'export const f = x => x + 1;';
+let rehearsal: readonly string[] | undefined;
+/** The guest's arguments: the rehearsal's record, or none (it then rehearses with a JSON module) if the parser is not loaded. */
+const guestArgs = (): readonly string[] => {
+  try {
+    rehearsal ??= [recordOf(makeSourceCache(1).get('app://main.js', new TextEncoder().encode(REHEARSAL_MODULE), () => REHEARSAL_MODULE))];
+  } catch {
+    return [];
+  }
+  return rehearsal;
 };
 
 /** How long a dead child's stderr may take to drain before its end is decided. */
@@ -116,8 +137,27 @@ const fromRefusal = (refusal: Refusal, realm: string, operation: string, locate 
   });
 };
 
+/** The guest's bootstrap (./guest-main.ts), as the host calls it. */
+interface GuestBootstrap {
+  start(init: unknown): Promise<unknown>;
+  /** An export's call through CapTP. */
+  call(name: string, args: readonly unknown[]): Promise<unknown>;
+  /** A fast call's answer that was not plain data, held by the guest. */
+  take(id: number): Promise<unknown>;
+}
+
+/** The guest's answer to `start`: its exported functions' names and its other exports; anything else is the guest's failure to start. */
+const startAnswer = (answer: unknown): { names: readonly string[]; values: Readonly<Record<string, unknown>> } => {
+  const { names, values } = (typeof answer === 'object' && answer !== null ? answer : {}) as { names?: unknown; values?: unknown };
+  if (!Array.isArray(names) || !names.every(n => typeof n === 'string') || typeof values !== 'object' || values === null) {
+    throw new Error('its start answered no list of exports');
+  }
+  return { names: names as string[], values: values as Record<string, unknown> };
+};
+
 interface Started {
-  readonly channel: Channel;
+  /** The host's CapTP connection and channel to the guest, made when it was started. */
+  readonly link: Link;
   readonly stop: () => void;
   /** Whether the thread or process keeps the host's event loop alive (only while a call waits on it). */
   readonly hold: (held: boolean) => void;
@@ -126,14 +166,17 @@ interface Started {
   readonly clockFor: (ready: { tid?: number; pid?: number }) => (() => number | undefined) | undefined;
   /** How many CPUs the clock's tasks can use at once. */
   readonly parallelism: number;
-  /** A child taken from the warm pool has already said it is ready. */
-  readonly readyInfo?: { readonly tid?: number; readonly pid?: number } | undefined;
+  /** Replaces the warm child this realm took (or starts the kind's pool): called once the realm is done starting. */
+  readonly refill?: () => void;
 }
 
 const startWorker = (spec: CheckedSpec): Started => {
   const heapMb = spec.budget.heapMb;
   const worker = new Worker(guestMain, {
     env: {},
+    // None of the host's Node options: a host run as `node --input-type=module -e` made its worker fail to start.
+    execArgv: [],
+    argv: [...guestArgs()],
     ...(heapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: RUNTIME_HEAP_MB + heapMb, maxYoungGenerationSizeMb: Math.max(1, Math.min(16, Math.floor(heapMb / 4))) } }),
   });
   let listener: (reason: string) => void = () => {};
@@ -143,7 +186,7 @@ const startWorker = (spec: CheckedSpec): Started => {
   });
   worker.on('exit', code => listener(why ?? (code === 0 ? 'exited' : `crashed: exit code ${code}`)));
   return {
-    channel: workerChannel(worker),
+    link: makeLink(workerChannel(worker), spec.name, () => void worker.terminate()),
     stop: () => {
       void worker.terminate();
     },
@@ -159,9 +202,10 @@ const startWorker = (spec: CheckedSpec): Started => {
 /** A guest process as forked, before any realm is its: cold for one spawn, or warm in the pool. */
 interface Forked {
   readonly child: ChildProcess;
-  readonly ready: Promise<{ readonly tid?: number; readonly pid?: number }>;
-  /** Set once the child said it is ready. */
-  readonly info: () => { readonly tid?: number; readonly pid?: number } | undefined;
+  /** The host's CapTP connection to the child, made at fork: its bootstrap is asked for as soon as the child is ready. */
+  readonly link: Link;
+  /** Settles once the child is ready and its bootstrap answered (what the pool waits for); rejects if it ended first. */
+  readonly ready: Promise<unknown>;
   readonly stderr: () => string;
   readonly alive: () => boolean;
   readonly stop: () => void;
@@ -175,7 +219,7 @@ interface Forked {
 const forkFor = (kernel: KernelStart, label: string): Forked => {
   const cgroup = kernel.newCgroup(label);
   let adopted = false;
-  const forked = forkGuest(kernel.execPath, kernel.argvFor(cgroup), cgroup, () => {
+  const forked = forkGuest(kernel.execPath, kernel.argvFor(cgroup), cgroup, label, () => {
     adopted = true;
   });
   forked.child.once('exit', () => {
@@ -184,8 +228,8 @@ const forkFor = (kernel: KernelStart, label: string): Forked => {
   return forked;
 };
 
-const forkGuest = (execPath: string | undefined, execArgv: readonly string[], cgroup: RealmCgroup | undefined, adopt: () => void): Forked => {
-  const child = fork(guestMain, [], {
+const forkGuest = (execPath: string | undefined, execArgv: readonly string[], cgroup: RealmCgroup | undefined, label: string, adopt: () => void): Forked => {
+  const child = fork(guestMain, [...guestArgs()], {
     env: {},
     ...(execPath === undefined ? {} : { execPath }),
     execArgv: [...execArgv],
@@ -197,20 +241,10 @@ const forkGuest = (execPath: string | undefined, execArgv: readonly string[], cg
   child.stderr?.on('data', (chunk: Buffer) => {
     if (stderr.length < 64 * 1024) stderr += chunk.toString('utf8');
   });
-  let info: { tid?: number; pid?: number } | undefined;
   let exited = false;
-  const ready = new Promise<{ tid?: number; pid?: number }>((resolve, reject) => {
-    const onMessage = (message: unknown) => {
-      // The guest batches what it sends per turn: `ready` may come alone or in a batch.
-      const messages = isControl(message) && message.cathedral === 'batch' && Array.isArray(message['messages']) ? (message['messages'] as unknown[]) : [message];
-      const found = messages.find(m => isControl(m) && m.cathedral === 'ready');
-      if (found !== undefined) {
-        child.off('message', onMessage);
-        info = found as { tid?: number; pid?: number };
-        resolve(info);
-      }
-    };
-    child.on('message', onMessage);
+  const link = makeLink(childChannel(child), label, () => child.kill('SIGKILL'));
+  const ready = new Promise<unknown>((resolve, reject) => {
+    void link.bootstrap.then(resolve, reject);
     child.once('exit', () => {
       exited = true;
       reject(new Error('the guest process ended before it was ready'));
@@ -219,8 +253,8 @@ const forkGuest = (execPath: string | undefined, execArgv: readonly string[], cg
   ready.catch(() => {});
   return {
     child,
+    link,
     ready,
-    info: () => info,
     stderr: () => stderr,
     alive: () => !exited && child.exitCode === null && child.signalCode === null,
     stop: () => {
@@ -253,6 +287,11 @@ const warmStart = (kernel: KernelStart) => (): Forked => {
  */
 const takeOrFork = (kernel: KernelStart, pool: Pool<Forked> | undefined, label: string): Forked =>
   pool?.take(kernel.kind, warmStart(kernel)) ?? forkFor(kernel, label);
+
+/** Starts the pool's children for this kind, after the current turn (never on a caller's path). */
+const refillLater = (kernel: KernelStart, pool: Pool<Forked>) => (): void => {
+  setImmediate(() => pool.fill(kernel.kind, warmStart(kernel))).unref();
+};
 
 /** Starts warm children for a kind of spawn ahead of it; answers whether one is ready. */
 export const prewarm = (kernel: KernelStart, pool: Pool<Poolable>): Promise<boolean> => {
@@ -288,7 +327,7 @@ const startProcess = (spec: CheckedSpec, kernel: KernelStart, pool: Pool<Forked>
   });
   const channel = (child as unknown as { channel?: { ref(): void; unref(): void } }).channel;
   return {
-    channel: childChannel(child),
+    link: forked.link,
     stop: () => {
       child.kill('SIGKILL');
     },
@@ -310,7 +349,7 @@ const startProcess = (spec: CheckedSpec, kernel: KernelStart, pool: Pool<Forked>
     clockFor: () => (child.pid === undefined ? undefined : processClock(child.pid)),
     // V8's helper threads run beside the guest's own.
     parallelism: availableParallelism(),
-    ...(forked.info() === undefined ? {} : { readyInfo: forked.info() }),
+    ...(pool === undefined ? {} : { refill: refillLater(kernel, pool) }),
   };
 };
 
@@ -322,7 +361,8 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
   const tier = spec.tier === 'worker' ? 'worker' : 'process';
   const kernel = tier === 'process' ? kernelStart(spec, context.kernel, { report: context.report }) : undefined;
   const started = kernel === undefined ? startWorker(spec) : startProcess(spec, kernel, context.pool as Pool<Forked> | undefined);
-  const channel = batching(started.channel);
+  const { link } = started;
+  const { channel, captp } = link;
   const timers = new Set<NodeJS.Timeout>();
   // The guest's CPU clock, and its reading once the guest had started.
   let cpu: { readonly clock: () => number | undefined; readonly base: number } | undefined;
@@ -352,28 +392,56 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     if (refusal !== undefined) throw fromRefusal(refusal, name, operation, false);
     return copyOut(boundary.in(answer));
   };
-  let captp: ReturnType<typeof makeCapTP> | undefined;
   // The guest keeps the host's event loop alive only while the host waits
   // for one of its answers: CapTP questions and fast calls out, answers back.
+  // It is let go once the microtasks of the turn that answered the last one
+  // have run: a caller that calls again at once (a loop of awaited calls)
+  // does not let go and take hold again for each call.
   let waitingFor = 0;
+  let held: boolean | undefined;
+  let releasing = false;
+  const release = () => {
+    releasing = false;
+    if (waitingFor === 0 && held !== false && gate.isLive()) {
+      held = false;
+      started.hold(false);
+    }
+  };
   const waiting = (delta: 1 | -1) => {
     waitingFor += delta;
-    if (gate.isLive() && (waitingFor === 0 || (waitingFor === 1 && delta === 1))) started.hold(waitingFor > 0);
+    if (!gate.isLive()) return;
+    if (waitingFor > 0) {
+      if (held !== true) {
+        held = true;
+        started.hold(true);
+      }
+    } else if (!releasing) {
+      releasing = true;
+      void afterAnswers.then(release);
+    }
   };
   const fast = makeFastCaller(message => channel.send(message), waiting, problem => ({
     code: 'GUEST',
     message: problem,
     details: { problem: `the guest's answer cannot cross to the host: ${problem}`, rule: 'answers from a guest are plain data, capabilities or bytes, bounded in size and nesting' },
   }));
+  // The warm child this realm took is replaced once the realm is done starting: after its first call, or its end.
+  let refill = started.refill;
+  const refilled = () => {
+    const now = refill;
+    refill = undefined;
+    now?.();
+  };
   parts.onEnd(reason => {
+    refilled();
     endReason ??= reason;
     // Read before the stop: the guest's CPU time at the moment it is stopped.
     const now = firedNs ?? cpu?.clock();
     unwatch();
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
-    captp?.abort(new Error(`the realm ended (${reason})`));
-    fast.rejectAll(new Error(`the realm ended (${reason})`));
+    captp.abort(new Error(`the realm ended (${reason})`));
+    fast.rejectAll();
     started.stop();
     channel.close();
     publish({ event: 'ended', realm: name, tier, reason, ...(cpu === undefined || now === undefined ? {} : { cpuMs: (now - cpu.base) / 1e6 }) });
@@ -392,53 +460,21 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     });
   });
 
-  const ready = new Promise<{ tid?: number; pid?: number }>((resolve, reject) => {
+  link.attach({
+    realm: name,
+    answers: boundary.answers,
+    live: gate.isLive,
+    violation: problem => end(`crashed: protocol error (${problem})`),
+    fast: message => void fast.onReturn(message),
+    waiting,
+  });
+  const ready = new Promise<ReadyInfo>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the guest did not start in time')), READY_MS);
     timers.add(timer);
     parts.done.then(({ reason }) => reject(new Error(`the guest ended while starting (${reason})`)));
-    const questions = new Set<unknown>();
-    const exported = new Map<string, unknown>();
-    captp = makeCapTP(
-      `host:${name}`,
-      message => {
-        const { type, questionID } = message as { type?: string; questionID?: unknown };
-        if ((type === 'CTP_CALL' || type === 'CTP_BOOTSTRAP') && questionID !== undefined) {
-          if (!questions.has(questionID)) {
-            questions.add(questionID);
-            waiting(1);
-          }
-        }
-        channel.send(message);
-      },
-      undefined,
-      { onReject: () => {}, exportHook: (value, slot) => exported.set(slot, value) },
-    );
-    const dispatch = captp.dispatch;
-    const inbound = makeInbound({ realm: name, exported: slot => exported.get(slot), answers: boundary.answers });
-    const take = (message: unknown): void => {
-      let verdict = inbound.check(message);
-      if (verdict.kind === 'dispatch' && !dispatch(message) && gate.isLive()) verdict = inbound.afterFailedDispatch(message);
-      if (verdict.kind === 'replace' && !dispatch(verdict.message) && gate.isLive()) verdict = { kind: 'violation', problem: 'a replaced answer CapTP could not take' };
-      if (verdict.kind === 'refuse-call') channel.send(verdict.reply);
-      if (verdict.kind === 'violation' && gate.isLive()) end(`crashed: protocol error (${verdict.problem})`);
-    };
-    if (started.readyInfo !== undefined) {
+    void link.ready.then(info => {
       clearTimeout(timer);
-      resolve(started.readyInfo);
-    }
-    channel.onMessage(message => {
-      if (isControl(message)) {
-        if (message.cathedral === 'ready') {
-          clearTimeout(timer);
-          resolve(message as { tid?: number; pid?: number });
-        } else if (message.cathedral === 'return') {
-          fast.onReturn(message);
-        }
-        return;
-      }
-      take(message);
-      const { type, answerID } = message as { type?: string; answerID?: unknown };
-      if (type === 'CTP_RETURN' && questions.delete(answerID)) waiting(-1);
+      resolve(info);
     });
   });
   const refuseStart = (error: unknown): never => {
@@ -494,9 +530,9 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
   // A module read through the realm's own gate-wrapped root (so refused as
   // the guest's read would be), parsed by the host's warm cache: the guest
   // process evaluates the record, and never pays a first parse of its own.
-  const precompile = async (specifier: string): Promise<{ record?: object; invalid?: string }> => {
+  const precompile = async (specifier: string): Promise<{ record?: string; invalid?: string }> => {
     const { name: rootName, path } = parseUri('import', specifier, name);
-    const root = parts.roots.get(rootName) as { read(path: string): Promise<Uint8Array> } | undefined;
+    const root = parts.root(rootName) as { read(path: string): Promise<Uint8Array> } | undefined;
     if (root === undefined) return parts.resolve(specifier) as never; // the table's own refusal: an unknown name
     const bytes = await root.read(path);
     let parsed: object;
@@ -534,13 +570,14 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
       ...(kernel?.lowered === true ? { lowered: true } : {}),
     }),
   );
-  const guest = (captp as ReturnType<typeof makeCapTP>).getBootstrap();
-  let started_: { exports: object; names: string[]; values: Record<string, unknown>; pending: object };
+  let guest: GuestBootstrap;
+  let started_: { names: readonly string[]; values: Readonly<Record<string, unknown>> };
   try {
-    const answer = await E(guest as never as { start(i: unknown): Promise<unknown> }).start(init);
+    guest = (await link.bootstrap) as GuestBootstrap;
+    const answer = await E(guest).start(init);
     const refusal = refusalOf(answer);
     if (refusal !== undefined) throw fromRefusal(refusal, name, `import ${JSON.stringify(spec.main)}`);
-    started_ = answer as typeof started_;
+    started_ = startAnswer(answer);
   } catch (error) {
     end(endReason ?? 'the main module failed to load');
     if (error instanceof Error && 'code' in error) throw error;
@@ -564,29 +601,35 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
   }
 
   const exports: Record<string, unknown> = {};
-  for (const key of started_.names) {
-    exports[key] = async (...args: unknown[]) => {
-      const operation = `call "${key}"`;
-      if (!gate.isLive()) throw ended(operation);
+  for (const [index, key] of started_.names.entries()) {
+    const operation = `call "${key}"`;
+    // What the host gets for an answer CapTP carried, or the error for a refusal (the guest's, or the host's of what it sent).
+    const settle = async (answer: unknown): Promise<unknown> => {
+      const refusal = refusalOf(answer);
+      if (refusal !== undefined) throw fromRefusal(refusal, name, operation);
+      return copyOut(boundary.in(answer));
+    };
+    const overCapTP = async (send: () => Promise<unknown>): Promise<unknown> => {
       let answer: unknown;
       try {
-        // Plain data both ways takes the fast path (./fast-calls.ts); anything else, or an answer that is not plain, CapTP's.
-        const quick = fast.call(key, args);
-        const got = quick === undefined ? undefined : await quick;
-        if (got?.kind === 'value') return got.value;
-        if (got?.kind === 'refusal') answer = encodeRefusal(got.refusal);
-        else if (got?.kind === 'held') answer = await E(started_.pending as { take(id: number): Promise<unknown> }).take(got.id);
-        else {
-          const sent = args.map(arg => boundary.out(gate.wrap(arg, 'argument')));
-          answer = await (E(started_.exports) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[key]!(...sent);
-        }
+        answer = await send();
       } catch (error) {
         if (!gate.isLive()) throw ended(operation);
         throw error;
       }
-      const refusal = refusalOf(answer);
-      if (refusal !== undefined) throw fromRefusal(refusal, name, operation);
-      return copyOut(boundary.in(answer));
+      return settle(answer);
+    };
+    // Plain data both ways takes the fast path (./fast-calls.ts): its promise is the call's; anything else, or an answer that is not plain, CapTP's.
+    const fastSettle = harden({
+      other: (got: FastOther): Promise<unknown> => (got.kind === 'refusal' ? settle(encodeRefusal(got.refusal)) : overCapTP(() => E(guest).take(got.id))),
+      ended: () => ended(operation),
+    });
+    exports[key] = (...args: unknown[]): Promise<unknown> => {
+      if (!gate.isLive()) return Promise.reject(ended(operation));
+      const answered = fast.call(index, args, fastSettle) ?? overCapTP(() => E(guest).call(key, args.map(arg => boundary.out(gate.wrap(arg, 'argument')))));
+      // After this turn (./pool.ts): the caller's continuation runs first.
+      if (refill !== undefined) void answered.then(refilled, refilled);
+      return answered;
     };
   }
   for (const [key, value] of Object.entries(started_.values)) exports[key] = copyOut(boundary.in(value));
