@@ -12,7 +12,7 @@ import { Far } from '@endo/far';
 import { memory } from '@cathedral/powerbox';
 import { isCathedralError } from '@cathedral/sdk';
 import type { Realm } from '../src/index.js';
-import { MAX_PLAIN_DEPTH, NOT_PLAIN, acceptPlain, acceptPlainList, plainCopy } from '../src/tiers/plain.js';
+import { MAX_PLAIN_DEPTH, NOT_PLAIN, acceptPlain, acceptPlainList, ownPlain, plainCopy } from '../src/tiers/plain.js';
 import { makeFastCaller, serveFastCalls } from '../src/tiers/fast-calls.js';
 import { type Channel, batching } from '../src/tiers/channel.js';
 import { MAX_DEPTH, depthOf, makeInbound } from '../src/tiers/inbound.js';
@@ -132,10 +132,36 @@ test('plain - acceptPlain takes plain data and hardens it', t => {
   t.true(deepFrozen(value));
 });
 
+test('plain - bytes are plain data: copied by the sender, made non-extensible by the receiver', t => {
+  const bytes = new Uint8Array([1, 2, 3]);
+  const copy = plainCopy({ body: bytes, list: [bytes] }) as { body: Uint8Array; list: Uint8Array[] };
+  t.not(copy.body, bytes, 'the sender copies the bytes');
+  t.deepEqual([...copy.body], [1, 2, 3]);
+  bytes[0] = 9;
+  t.is(copy.body[0], 1);
+  const received = structuredClone(copy);
+  t.is(acceptPlain(received), undefined);
+  t.true(Object.isFrozen(received) && Object.isFrozen(received.list));
+  t.false(Object.isExtensible(received.body));
+  const disguised = plainCopy([Object.setPrototypeOf(new Uint8Array([7]), Object.prototype)]) as unknown[];
+  t.false(disguised[0] instanceof Uint8Array, 'bytes posing as a record travel as the record of indices they show, never as bytes');
+  t.is(plainCopy([Buffer.from('x')]), NOT_PLAIN, 'a Buffer (a Uint8Array subclass) is not plain');
+  // A clone from a child process's channel is a view into a pool other messages share: the receiver keeps its own copy.
+  const pool = new Uint8Array(64).fill(42);
+  const view = new Uint8Array(pool.buffer, 8, 4);
+  const arrived = { body: view, list: [view] };
+  t.is(acceptPlain(arrived), undefined);
+  for (const bytes of [arrived.body, arrived.list[0]!, ownPlain(view) as Uint8Array]) {
+    t.is(bytes.buffer.byteLength, 4, 'a buffer of its own');
+    t.false(Object.isExtensible(bytes));
+  }
+});
+
 test('plain - acceptPlain refuses what is not plain data, naming it', t => {
   t.regex(acceptPlain({ when: new Date(0) }) ?? '', /Date/);
   t.regex(acceptPlain([new Map()]) ?? '', /Map/);
-  t.regex(acceptPlain({ b: new Uint8Array(1) }) ?? '', /Uint8Array/);
+  t.regex(acceptPlain({ b: new Uint16Array(1) }) ?? '', /Uint16Array/);
+  t.regex(acceptPlain({ b: new DataView(new ArrayBuffer(1)) }) ?? '', /DataView/);
   // eslint-disable-next-line no-sparse-arrays
   t.regex(acceptPlain([1, , 3]) ?? '', /holes/);
   t.regex(acceptPlain({ [Symbol('s')]: 1 }) ?? '', /symbol/);
@@ -153,7 +179,7 @@ test('plain - plainCopy copies plain data, reading each property once, and sends
   t.is(reads, 1);
   t.not(copy, source);
   t.is(Object.getOwnPropertyDescriptor(copy, 'a')?.get, undefined, 'the copy holds data, not the getter');
-  for (const value of [[new Uint8Array(1)], [() => 1], [new (class X {})()], [Promise.resolve(1)], { s: Symbol('s') }]) t.is(plainCopy(value), NOT_PLAIN);
+  for (const value of [[new Uint16Array(1)], [new ArrayBuffer(1)], [() => 1], [new (class X {})()], [Promise.resolve(1)], { s: Symbol('s') }]) t.is(plainCopy(value), NOT_PLAIN);
   const proxied = plainCopy(new Proxy([1, 2], {}));
   t.deepEqual(proxied, [1, 2]);
   t.notThrows(() => structuredClone(proxied), 'a Proxy is copied into a fresh array that a structured clone takes');

@@ -11,7 +11,8 @@
  * (tagged bytes to fresh `Uint8Array`s, presences to adapters, arrays and
  * records to hardened ones, promises to promises of decoded answers, tagged
  * errors to error values), and a refusal answer is thrown as a guest-facing
- * error with its code and details. `then` is never a method, so an adapter
+ * error with its code and details. An answer the host sent beside CapTP as
+ * plain data arrives as a tag naming it (`takePlain`, ./boundary.ts). `then` is never a method, so an adapter
  * is not a thenable. Each method is made once per adapter and key, and
  * hardened: `node.read === node.read`, and nothing a guest reads off an
  * adapter is mutable. The target has no own property, so the `get` trap
@@ -20,7 +21,7 @@
 import { E } from '@endo/far';
 import { Far, getInterfaceOf, passStyleOf } from '@endo/pass-style';
 import { ErrorCodes } from '@cathedral/sdk';
-import { type Refusal, decodeValue, encodeRemotable, encodeValue, errorValueOf, refusalOf } from './codec.js';
+import { type Refusal, decodeValue, encodeRemotable, encodeValue, errorValueOf, plainRefOf, refusalOf } from './codec.js';
 
 export interface Adapters {
   /** A local stand-in for a presence (or the value itself when it is data). */
@@ -57,7 +58,7 @@ export const refusalError = (refusal: Refusal): Error => {
  * of a guest object) and answers what travels back: the encoded result, or
  * a refusal record for what it threw (./guest-main.ts knows how).
  */
-export const makeAdapters = (answerFor: (run: () => unknown) => Promise<unknown>): Adapters => {
+export const makeAdapters = (answerFor: (run: () => unknown) => Promise<unknown>, takePlain: (id: number) => unknown = () => undefined): Adapters => {
   const presenceOf = new WeakMap<object, object>();
   const adapterOf = new WeakMap<object, object>();
 
@@ -118,6 +119,9 @@ export const makeAdapters = (answerFor: (run: () => unknown) => Promise<unknown>
   const decode = (value: unknown): unknown => decodeValue(value, other);
 
   const incoming = (answer: unknown): unknown => {
+    // An answer the host sent beside CapTP as plain data, already checked and hardened on arrival.
+    const plain = plainRefOf(answer);
+    if (plain !== undefined) return takePlain(plain);
     const refusal = refusalOf(answer);
     if (refusal !== undefined) throw refusalError(refusal);
     return decode(answer);

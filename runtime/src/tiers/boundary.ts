@@ -15,6 +15,10 @@
  * calls the guest through the supervisor (`CallGuest`): it refuses once the
  * realm ended, like an export.
  *
+ * An answer that is an object of plain data (records, arrays, bytes:
+ * ./plain.ts) is sent beside CapTP, on the same channel and before CapTP's
+ * answer, as a structured clone; CapTP's answer is a tag naming it.
+ *
  * Invariant: nothing the host sends over CapTP is a rejection or an error.
  * `@endo/marshal` logs every error it serializes to the host's stdout (its
  * default `marshalSaveError`, which CapTP gives no way to replace), and the
@@ -27,7 +31,7 @@
  */
 import { Far, getInterfaceOf, passStyleOf } from '@endo/pass-style';
 import { isGuestFacing } from '../guest-error.js';
-import { decodeValue, encodeErrorValue, encodeRefusal, encodeValue, remotableOf } from './codec.js';
+import { decodeValue, encodeErrorValue, encodePlainRef, encodeRefusal, encodeValue, remotableOf } from './codec.js';
 
 export interface Boundary {
   /** A value as it leaves for the guest. */
@@ -76,7 +80,15 @@ const passable = (value: unknown): unknown => {
  */
 export type CallGuest = (target: object, method: string | null, args: readonly unknown[]) => Promise<unknown>;
 
-export const makeBoundary = (callGuest: CallGuest): Boundary => {
+/**
+ * Sends an answer beside CapTP when it is plain data (./plain.ts) and
+ * answers the number it travels under; undefined when it is not plain data.
+ * The message must reach the guest before CapTP's answer does (one channel,
+ * in order).
+ */
+export type SendPlain = (value: unknown) => number | undefined;
+
+export const makeBoundary = (callGuest: CallGuest, sendPlain?: SendPlain): Boundary => {
   const facets = new WeakMap<object, object>();
   const originals = new WeakMap<object, object>();
   // The host's capabilities over the guest's own functions and objects, one per guest stand-in.
@@ -109,7 +121,12 @@ export const makeBoundary = (callGuest: CallGuest): Boundary => {
 
   const settle = async (run: () => unknown): Promise<unknown> => {
     try {
-      return passable(toGuest(await run()));
+      const value = await run();
+      // An object of plain data (a read's bytes, a response) travels as a
+      // structured clone beside CapTP, and CapTP carries only a tag: its
+      // marshal of records and base64 bytes was most of such a call.
+      const id = typeof value === 'object' && value !== null ? sendPlain?.(value) : undefined;
+      return id === undefined ? passable(toGuest(value)) : encodePlainRef(id);
     } catch (error) {
       return refusalRecord(error);
     }

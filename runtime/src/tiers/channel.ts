@@ -18,6 +18,12 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 
 export interface Channel {
   send(message: unknown): void;
+  /**
+   * Queues `message` to leave with the next message sent, just before it and
+   * in the same write; alone once the event loop turns if none follows.
+   * Only a batching channel has it.
+   */
+  ahead?(message: unknown): void;
   onMessage(listener: (message: unknown) => void): void;
   close(): void;
 }
@@ -80,7 +86,10 @@ export const processChannel = (proc: NodeJS.Process): Channel => {
  * A channel whose first send of a turn leaves at once and whose later sends
  * within the turn leave together, in order, once the turn's microtasks have
  * run; the receiving side unpacks them (one level: a batch inside a batch
- * is not unpacked, and is ignored as not a message).
+ * is not unpacked, and is ignored as not a message). `ahead(message)` holds
+ * a message back until the next send, so both leave in one write: a plain
+ * answer and CapTP's answer naming it (./boundary.ts) wake the receiver once,
+ * not twice, and a wake-up across CPUs is what a round trip costs most here.
  */
 export const batching = (channel: Channel): Channel => {
   let queue: unknown[] = [];
@@ -88,33 +97,47 @@ export const batching = (channel: Channel): Channel => {
   // async resource (an id, a context pushed and popped), a cost per message.
   const turnEnd = Promise.resolve();
   let closed = false;
+  const trySend = (message: unknown): void => {
+    try {
+      channel.send(message);
+    } catch {
+      // dropped: its sender's question is answered by the end of the realm
+    }
+  };
+  const post = (messages: unknown[]): void => {
+    if (messages.length === 1) {
+      trySend(messages[0]);
+      return;
+    }
+    try {
+      channel.send({ cathedral: 'batch', messages });
+    } catch {
+      // One message could not be cloned: the others still go, one by one.
+      for (const message of messages) trySend(message);
+    }
+  };
   const flush = () => {
     if (closed || queue.length === 0) return;
     if (queue.length === 1) {
       // The commonest turn (one call or answer): the queue is kept for the next.
       const [message] = queue;
       queue.length = 0;
-      try {
-        channel.send(message);
-      } catch {
-        // dropped: its sender's question is answered by the end of the realm
-      }
+      trySend(message);
       return;
     }
     const messages = queue;
     queue = [];
-    try {
-      channel.send({ cathedral: 'batch', messages });
-    } catch {
-      // One message could not be cloned: the others still go, one by one.
-      for (const message of messages) {
-        try {
-          channel.send(message);
-        } catch {
-          // dropped: its sender's question is answered by the end of the realm
-        }
-      }
-    }
+    post(messages);
+  };
+  // Messages that wait for the next one sent (`ahead`): two messages in one write wake the receiver once.
+  let waiting: unknown[] = [];
+  let waitingScheduled = false;
+  const flushWaiting = () => {
+    waitingScheduled = false;
+    if (closed || waiting.length === 0) return;
+    const messages = waiting;
+    waiting = [];
+    post(messages);
   };
   let busy = false;
   const endTurn = () => {
@@ -128,14 +151,29 @@ export const batching = (channel: Channel): Channel => {
         // The first message of a turn leaves at once; what else the turn sends follows together at its end.
         busy = true;
         void turnEnd.then(endTurn);
-        try {
-          channel.send(message);
-        } catch {
-          // dropped: its sender's question is answered by the end of the realm
+        if (waiting.length === 0) {
+          trySend(message);
+        } else {
+          const messages = waiting;
+          waiting = [];
+          messages.push(message);
+          post(messages);
         }
         return;
       }
+      if (waiting.length > 0) {
+        queue.push(...waiting);
+        waiting = [];
+      }
       queue.push(message);
+    },
+    ahead: message => {
+      if (closed) return;
+      waiting.push(message);
+      if (!waitingScheduled) {
+        waitingScheduled = true;
+        setImmediate(flushWaiting);
+      }
     },
     onMessage: listener => {
       channel.onMessage(message => {
@@ -151,6 +189,7 @@ export const batching = (channel: Channel): Channel => {
     close: () => {
       closed = true;
       queue = [];
+      waiting = [];
       channel.close();
     },
   };

@@ -145,6 +145,19 @@ export const remotableOf = (value: unknown): { readonly target: object; readonly
   return { target, methods: methods as string[] };
 };
 
+/**
+ * An answer sent beside CapTP as plain data (./plain.ts): CapTP carries only
+ * this tag with the number the guest finds the data under.
+ */
+export const encodePlainRef = (id: number): unknown => makeTagged('plain', id as never);
+
+/** The number in a tagged `plain` reference, if `value` is one. */
+export const plainRefOf = (value: unknown): number | undefined => {
+  if (typeof value !== 'object' || value === null || !isTagged(value) || (getTag as (v: unknown) => string)(value) !== 'plain') return undefined;
+  const id = (value as unknown as { payload: unknown }).payload;
+  return typeof id === 'number' ? id : undefined;
+};
+
 /** The refusal inside an answer, if the answer is one. */
 export const refusalOf = (value: unknown): Refusal | undefined => {
   if (typeof value !== 'object' || value === null || !isTagged(value) || (getTag as (v: unknown) => string)(value) !== 'refusal') return undefined;

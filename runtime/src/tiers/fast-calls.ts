@@ -33,7 +33,7 @@
  * still goes through CapTP).
  */
 import type { Refusal } from './codec.js';
-import { NOT_PLAIN, acceptPlain, acceptPlainList, plainCopy } from './plain.js';
+import { NOT_PLAIN, acceptPlain, acceptPlainList, ownPlain, plainCopy } from './plain.js';
 
 /** What the host receives for a fast call that is not plain data: a refusal, or an answer the guest holds. */
 export type FastOther = { readonly kind: 'refusal'; readonly refusal: Refusal } | { readonly kind: 'held'; readonly id: number };
@@ -115,7 +115,7 @@ export const makeFastCaller = (send: (message: unknown) => void, waiting: (delta
     switch (kind) {
       case 'value': {
         const problem = acceptPlain(payload);
-        if (problem === undefined) waiter.resolve(payload);
+        if (problem === undefined) waiter.resolve(ownPlain(payload));
         else refuse(waiter, tooBig(problem));
         return true;
       }

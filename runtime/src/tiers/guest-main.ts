@@ -52,7 +52,17 @@ const { isRefusal, makeAdapters } = await import('./adapter.js');
 const { guestLocation, isGuestFacing } = await import('../guest-error.js');
 const { encodeRefusal, refusalOf } = await import('./codec.js');
 const { isFast, serveFastCalls } = await import('./fast-calls.js');
+const { acceptPlain, ownPlain } = await import('./plain.js');
 const { makeGuestRealm } = await import('./guest-realm.js');
+
+// Answers of host capabilities the host sent beside CapTP (./boundary.ts), by number, until CapTP's answer names them.
+const plainAnswers = new Map<number, unknown>();
+const takePlain = (id: number): unknown => {
+  if (!plainAnswers.has(id)) throw new TypeError('the host named an answer it did not send');
+  const value = plainAnswers.get(id);
+  plainAnswers.delete(id);
+  return value;
+};
 
 // What a guest callback or guest object method the host called answers: like an export's answer.
 const adapters = makeAdapters(async run => {
@@ -61,7 +71,7 @@ const adapters = makeAdapters(async run => {
   } catch (error) {
     return guestRefusal(error);
   }
-});
+}, takePlain);
 /** Serves fast calls once the realm has started. */
 let serve: ((message: readonly unknown[]) => void) | undefined;
 
@@ -294,7 +304,12 @@ channel.onMessage(message => {
     serve?.(message);
     return;
   }
-  if (isControl(message)) return;
+  if (isControl(message)) {
+    const { cathedral, id, value } = message as { cathedral: string; id?: unknown; value?: unknown };
+    // A fresh clone from the host: checked and hardened here, once (./plain.ts).
+    if (cathedral === 'plain' && typeof id === 'number' && acceptPlain(value) === undefined) plainAnswers.set(id, ownPlain(value));
+    return;
+  }
   void dispatch(message as never);
 });
 channel.send({ cathedral: 'ready', tid, pid: process.pid });

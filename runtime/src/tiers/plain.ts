@@ -4,11 +4,16 @@
  * the check a receiver makes once on arrival before it hardens it.
  *
  * Plain data is: `undefined`, `null`, booleans, numbers, bigints, strings;
+ * bytes (a real `Uint8Array` of the intrinsic prototype, by internal slot);
  * arrays (of the intrinsic `Array`, no holes, no other own property) and
  * records (of the intrinsic `Object.prototype`) of plain data; nested at
  * most `MAX_PLAIN_DEPTH` deep and of at most `MAX_PLAIN_SIZE` units (one per
- * value, plus a string's length). No bytes, capabilities, promises or
- * errors: those take CapTP's path, which knows how to carry them.
+ * value, plus a string's length or a byte array's). No capabilities,
+ * promises or errors: those take CapTP's path, which knows how to carry
+ * them. Bytes are copied by the sender, and by the receiver into a buffer
+ * of their own (a clone from a child process is a view into a shared pool),
+ * made non-extensible (nothing can freeze their indices): `ownPlain` gives
+ * a received value's top-level bytes the same treatment.
  *
  * `plainCopy` is the sender's side: a fresh copy, each property read once
  * (a guest's getters and traps run in the guest's own thread, on guest
@@ -22,7 +27,10 @@ export const MAX_PLAIN_DEPTH = 256;
 /** The most units (values, and string lengths) one fast message carries: the bound on a guest's answer. */
 export const MAX_PLAIN_SIZE = 64 * 1024 * 1024;
 
-const { getPrototypeOf } = Object;
+import { isUint8Array } from '@cathedral/sdk';
+
+const { getPrototypeOf, preventExtensions } = Object;
+const bytesProto = Uint8Array.prototype;
 const { isArray } = Array;
 const objectProto = Object.prototype;
 const arrayProto = Array.prototype;
@@ -93,7 +101,10 @@ export const plainCopy = (value: unknown): unknown => {
     size += 1;
     const proto: unknown = getPrototypeOf(v);
     let out: unknown;
-    if (proto === arrayProto && isArray(v)) {
+    if (proto === bytesProto && isUint8Array(v)) {
+      size += v.length;
+      out = new Uint8Array(v);
+    } else if (proto === arrayProto && isArray(v)) {
       const n = v.length;
       const items: unknown[] = [];
       for (let i = 0; i < n; i += 1) items.push(copy(v[i], depth + 1));
@@ -138,12 +149,37 @@ const hasNoHoles = (list: readonly unknown[]): boolean => {
   return true;
 };
 
+/**
+ * Received bytes as the receiver keeps them: a fresh buffer of their own,
+ * non-extensible. A structured clone from a child process's channel gives
+ * views into a pool that other messages share.
+ */
+const ownBytes = (bytes: Uint8Array): Uint8Array => preventExtensions(new Uint8Array(bytes));
+
 const freezeDeep = (value: unknown): void => {
-  if (typeof value !== 'object' || value === null) return;
+  if (typeof value !== 'object' || value === null || isUint8Array(value)) return;
+  if (isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) {
+      const item: unknown = value[i];
+      if (isUint8Array(item)) value[i] = ownBytes(item);
+      else freezeDeep(item);
+    }
+  } else {
+    for (const key of Object.keys(value)) {
+      const item = (value as Record<string, unknown>)[key];
+      if (isUint8Array(item)) defineProperty(value, key, { value: ownBytes(item) });
+      else freezeDeep(item);
+    }
+  }
   freeze(value);
-  if (isArray(value)) for (let i = 0; i < value.length; i += 1) freezeDeep(value[i]);
-  else for (const key of Object.keys(value)) freezeDeep((value as Record<string, unknown>)[key]);
 };
+
+/**
+ * What a receiver keeps of a value `acceptPlain` accepted: the value, or
+ * for bytes at its top, their own copy (bytes inside were copied by
+ * `acceptPlain`).
+ */
+export const ownPlain = (accepted: unknown): unknown => (isUint8Array(accepted) ? ownBytes(accepted) : accepted);
 
 const { getOwnPropertyNames, getOwnPropertySymbols, hasOwn } = Object;
 
@@ -183,7 +219,10 @@ const accept = (value: unknown, ownList: boolean): string | undefined => {
       }
       size += 1;
       const proto: unknown = getPrototypeOf(v);
-      if (proto === arrayProto && isArray(v)) {
+      if (proto === bytesProto && isUint8Array(v)) {
+        // A structured clone carries no expando property on a typed array: only its bytes.
+        size += v.length;
+      } else if (proto === arrayProto && isArray(v)) {
         const n = v.length;
         if (ownList && depth === 0 ? !hasNoHoles(v) : Reflect.ownKeys(v).length !== n + 1) {
           problem = 'it holds an array with holes or extra properties';

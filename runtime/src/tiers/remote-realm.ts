@@ -27,7 +27,8 @@ import { Far } from '@endo/pass-style';
 import { GuestError, RevokedError, isErrorCode, makeError } from '@cathedral/sdk';
 import { copyOut } from '../copy-out.js';
 import { makeConsoleSink } from '../console.js';
-import { type CallGuest, makeBoundary } from './boundary.js';
+import { type CallGuest, type SendPlain, makeBoundary } from './boundary.js';
+import { NOT_PLAIN, plainCopy } from './plain.js';
 import { callExport, type Parent, type Realm, type RealmContext } from '../realm.js';
 import { makeRealmParts } from '../realm-parts.js';
 import type { RealmRecord } from '../registry.js';
@@ -356,13 +357,26 @@ const startProcess = (spec: CheckedSpec, kernel: KernelStart, pool: Pool<Forked>
 export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, parent: Parent): Promise<{ realm: Realm; record: RealmRecord }> => {
   const { name } = spec;
   const parts = makeRealmParts(spec, context, parent);
-  const boundary = makeBoundary((target, method, args) => callGuest(target, method, args));
+  // Plain answers of host capabilities travel beside CapTP (./boundary.ts), on the link's channel, once it exists.
+  let sendPlain: SendPlain = () => undefined;
+  const boundary = makeBoundary((target, method, args) => callGuest(target, method, args), value => sendPlain(value));
   const { record, gate } = parts;
   const tier = spec.tier === 'worker' ? 'worker' : 'process';
   const kernel = tier === 'process' ? kernelStart(spec, context.kernel, { report: context.report }) : undefined;
   const started = kernel === undefined ? startWorker(spec) : startProcess(spec, kernel, context.pool as Pool<Forked> | undefined);
   const { link } = started;
   const { channel, captp } = link;
+  let plainSent = 0;
+  sendPlain = value => {
+    const copy = plainCopy(value);
+    if (copy === NOT_PLAIN) return undefined;
+    plainSent += 1;
+    // It leaves with CapTP's answer that names it, in one write (./channel.ts).
+    const message = { cathedral: 'plain', id: plainSent, value: copy };
+    if (channel.ahead === undefined) channel.send(message);
+    else channel.ahead(message);
+    return plainSent;
+  };
   const timers = new Set<NodeJS.Timeout>();
   // The guest's CPU clock, and its reading once the guest had started.
   let cpu: { readonly clock: () => number | undefined; readonly base: number } | undefined;
