@@ -14,6 +14,9 @@
  *   `await noop.ping()`, a guest's loop of `await noop.ping()`): that tier's
  *   own round trip.
  *
+ * - and, in a process realm, `bare.fetch(url)`: a host Far making the direct
+ *   request and answering the same record, for `net-fetch-process-bare`.
+ *
  * The issue's target is "≤ 1.2× plus the tier's round trip", so each row's
  * "ours" is, round by round, the fetch time per request less the no-op call
  * time per call of the same round; the ratio is that over direct. The note
@@ -33,6 +36,7 @@ const BODY = 'hello from bench';
 
 const GUEST = `
 export const loop = async (url, n) => { let size = 0; for (let i = 0; i < n; i += 1) size += (await net.fetch(url)).body.length; return size; };
+export const bares = async (url, n) => { let size = 0; for (let i = 0; i < n; i += 1) size += (await bare.fetch(url)).body.length; return size; };
 export const pings = async n => { let sum = 0; for (let i = 0; i < n; i += 1) sum += await noop.ping(); return sum; };
 `;
 
@@ -64,6 +68,20 @@ export const benchNetFetch = async (profile: TimedProfile): Promise<readonly Row
         req.end();
       });
     const cap = host.net.allow([peer]);
+    // The direct request as a bare host capability, answering what fetch answers: no check, no meter, no gate but the realm's.
+    const bare = Far('BareFetch', {
+      fetch: () =>
+        new Promise((resolve, reject) => {
+          const req = request({ host: '127.0.0.1', port, path: '/hello', agent }, res => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => resolve({ status: res.statusCode, statusText: res.statusMessage, headers: { ...res.headers }, body: new Uint8Array(Buffer.concat(chunks)) }));
+            res.on('error', reject);
+          });
+          req.on('error', reject);
+          req.end();
+        }),
+    });
     // A capability that does nothing: what calling one costs from each side.
     const noop = Far('Noop', { ping: () => 1 });
     const spawn = async (tier: 'compartment' | 'process'): Promise<Realm> => {
@@ -71,7 +89,7 @@ export const benchNetFetch = async (profile: TimedProfile): Promise<readonly Row
         tier,
         main: 'app://main.js',
         realms: { app: memory({ 'main.js': GUEST }) },
-        caps: { net: host.net.forRealms([peer]), noop },
+        caps: { net: host.net.forRealms([peer]), noop, bare },
         ceiling: ['fs.read', 'net.connect'],
       });
       realms.push(realm);
@@ -105,6 +123,7 @@ export const benchNetFetch = async (profile: TimedProfile): Promise<readonly Row
       compartmentTrip: inRealm(compartment, 'the compartment guest', 'pings', [], n),
       process: inRealm(processRealm, 'the process guest', 'loop', [url], n * BODY.length),
       processTrip: inRealm(processRealm, 'the process guest', 'pings', [], n),
+      processBare: inRealm(processRealm, 'the process guest', 'bares', [url], n * BODY.length),
     });
     const directFigure = summarize(samples.direct);
     const row = (side: Side): Row => {
@@ -130,7 +149,19 @@ export const benchNetFetch = async (profile: TimedProfile): Promise<readonly Row
           `ratio = that / direct http.request with a keep-alive Agent (body read to the end); target: ≤ 1.2× plus the round trip`,
       });
     };
-    return [row('host'), row('compartment'), row('process')];
+    const bareRow = makeRow({
+      id: 'net-fetch-process-bare',
+      title: 'net: fetch from a process-tier realm, vs the same realm calling a bare host capability that makes the direct request',
+      unit: 'µs',
+      ours: summarize(samples.process),
+      peer: 'baseline: bare.fetch(url), a host Far doing the direct keep-alive http.request, answering the same record',
+      baseline: summarize(samples.processBare),
+      target: { kind: 'context' },
+      note:
+        'both sides pay the same round trip under the same conditions (the host busy for a request meanwhile, the guest idle); ' +
+        'the ratio is what the net capability adds (checks, meter, the gate) at the process tier',
+    });
+    return [row('host'), row('compartment'), row('process'), bareRow];
   } finally {
     for (const realm of realms) await realm.terminate();
     await host.close();
