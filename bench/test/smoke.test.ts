@@ -62,6 +62,7 @@ const expectedRows = [
   'net-fetch-host',
   'net-fetch-compartment',
   'net-fetch-process',
+  'net-fetch-process-bare',
   'confine-start',
   'confine-syscall',
   'lockdown',
