@@ -13,6 +13,7 @@ import { memory } from '@cathedral/powerbox';
 import { isCathedralError } from '@cathedral/sdk';
 import type { Realm } from '../src/index.js';
 import { MAX_PLAIN_DEPTH, NOT_PLAIN, acceptPlain, acceptPlainList, ownPlain, plainCopy } from '../src/tiers/plain.js';
+import { decodeValue, encodeValue } from '../src/tiers/codec.js';
 import { makeFastCaller, serveFastCalls } from '../src/tiers/fast-calls.js';
 import { type Channel, batching } from '../src/tiers/channel.js';
 import { MAX_DEPTH, depthOf, makeInbound } from '../src/tiers/inbound.js';
@@ -345,4 +346,17 @@ test('inbound - an answer too deep is replaced by a refusal; an unknown message 
   t.is(inbound.check({ type: 'CTP_RETURN', epoch: 0, answerID: 'q-2', result: { body: '[1]', slots: [] } }).kind, 'dispatch');
   t.is(inbound.check({ type: 'CTP_ABORT', epoch: 0 }).kind, 'violation');
   t.is(inbound.check('CTP_CALL').kind, 'violation');
+});
+
+test('codec - bytes of any view or ArrayBuffer are tagged; a SharedArrayBuffer is not bytes but another value, and decoded bytes are their own', t => {
+  const others: unknown[] = [];
+  const shared = new SharedArrayBuffer(4);
+  t.is(encodeValue(shared, v => (others.push(v), 'other')), 'other');
+  t.deepEqual(others, [shared]);
+  const pool = new Uint8Array([9, 1, 2, 3, 9]);
+  for (const value of [pool.subarray(1, 4), new DataView(pool.buffer, 1, 3), new Uint8Array([1, 2, 3]).buffer]) {
+    const decoded = decodeValue(encodeValue(value)) as Uint8Array;
+    t.deepEqual([...decoded], [1, 2, 3]);
+    t.false(Object.isExtensible(decoded));
+  }
 });

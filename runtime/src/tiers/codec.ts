@@ -10,6 +10,7 @@
  */
 import { types } from 'node:util';
 import { getInterfaceOf, getTag, makeTagged, passStyleOf } from '@endo/pass-style';
+import { ownBytes } from '@cathedral/sdk';
 
 export interface Refusal {
   readonly code: string;
@@ -19,13 +20,8 @@ export interface Refusal {
 
 const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
-/**
- * Fresh bytes of their own (a small `Buffer` may sit in a shared pool, so
- * its bytes are copied out), non-extensible: hardened in effect, as far as
- * bytes can be (nothing freezes their indices), without `harden`'s walk of
- * every index.
- */
-const fromBase64 = (text: string): Uint8Array => Object.preventExtensions(new Uint8Array(Buffer.from(text, 'base64')));
+/** Fresh bytes of their own (a small `Buffer` may sit in a shared pool), hardened in effect (`ownBytes`). */
+const fromBase64 = (text: string): Uint8Array => ownBytes(Buffer.from(text, 'base64'));
 
 // Views and buffers are read through the intrinsic getters (internal slots),
 // never through the value's prototype, which a guest may have replaced.
@@ -34,19 +30,12 @@ const getter = (proto: object, key: PropertyKey) => Object.getOwnPropertyDescrip
 const typedArrayTag = getter(typedArrayProto, Symbol.toStringTag);
 const typed = { buffer: getter(typedArrayProto, 'buffer'), offset: getter(typedArrayProto, 'byteOffset'), length: getter(typedArrayProto, 'byteLength') };
 const view = { buffer: getter(DataView.prototype, 'buffer'), offset: getter(DataView.prototype, 'byteOffset'), length: getter(DataView.prototype, 'byteLength') };
-const bufferLength = getter(ArrayBuffer.prototype, 'byteLength');
 
-/** A private copy of the bytes of a typed array, DataView or ArrayBuffer; undefined for anything else. */
-const bytesOf = (value: object): Uint8Array | undefined => {
-  if (ArrayBuffer.isView(value)) {
-    const parts = Reflect.apply(typedArrayTag, value, []) === undefined ? view : typed;
-    const buffer = Reflect.apply(parts.buffer, value, []) as ArrayBuffer;
-    return new Uint8Array(new Uint8Array(buffer, Reflect.apply(parts.offset, value, []) as number, Reflect.apply(parts.length, value, []) as number));
-  }
-  // By internal slot, not by throwing: most values asked are records.
-  if (!types.isAnyArrayBuffer(value)) return undefined;
-  Reflect.apply(bufferLength, value, []);
-  return new Uint8Array(new Uint8Array(value as ArrayBuffer));
+/** The bytes a typed array or DataView covers, as a `Uint8Array` over the same memory: read at once, by `toBase64`. */
+const viewBytes = (value: ArrayBufferView): Uint8Array => {
+  const parts = Reflect.apply(typedArrayTag, value, []) === undefined ? view : typed;
+  const buffer = Reflect.apply(parts.buffer, value, []) as ArrayBuffer;
+  return new Uint8Array(buffer, Reflect.apply(parts.offset, value, []) as number, Reflect.apply(parts.length, value, []) as number);
 };
 
 const isPlainRecord = (value: object): boolean => {
@@ -62,14 +51,15 @@ const isPlainRecord = (value: object): boolean => {
  */
 export const encodeValue = (value: unknown, mapOther: (v: object) => unknown = v => v): unknown => {
   if (typeof value !== 'object' || value === null) return typeof value === 'function' ? mapOther(value) : value;
-  if (ArrayBuffer.isView(value)) return makeTagged('bytes', toBase64(bytesOf(value) as Uint8Array));
+  if (ArrayBuffer.isView(value)) return makeTagged('bytes', toBase64(viewBytes(value)));
   if (Array.isArray(value)) {
     const length = value.length;
     const out: unknown[] = [];
     for (let i = 0; i < length; i += 1) out.push(encodeValue(value[i], mapOther));
     return harden(out);
   }
-  if (types.isAnyArrayBuffer(value)) return makeTagged('bytes', toBase64(bytesOf(value) as Uint8Array));
+  // An ArrayBuffer by its internal slot, not by throwing: most values asked are records. (A SharedArrayBuffer is not bytes: `mapOther`'s.)
+  if (types.isArrayBuffer(value)) return makeTagged('bytes', toBase64(new Uint8Array(value)));
   if (isPlainRecord(value)) {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: encodeValue(v, mapOther), enumerable: true });
