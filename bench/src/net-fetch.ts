@@ -22,7 +22,7 @@
  * time per call of the same round; the ratio is that over direct. The note
  * gives the medians before the subtraction. Every response is checked.
  */
-import { Agent, createServer, request } from 'node:http';
+import { Agent, type IncomingMessage, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { memory } from '@cathedral/powerbox';
 import { type Realm, createHost } from '@cathedral/runtime';
@@ -54,32 +54,32 @@ export const benchNetFetch = async (profile: TimedProfile): Promise<readonly Row
   const host = await createHost({ console: () => {}, report: () => {}, net: makeNet() });
   const realms: Realm[] = [];
   try {
-    const direct = () =>
-      new Promise<number>((resolve, reject) => {
+    /** A direct keep-alive GET of /hello; `onResponse` reads the body and settles with what it answers. */
+    const get = <R>(onResponse: (res: IncomingMessage, resolve: (value: R) => void) => void) =>
+      new Promise<R>((resolve, reject) => {
         const req = request({ host: '127.0.0.1', port, path: '/hello', agent }, res => {
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-          });
-          res.on('end', () => resolve(size));
           res.on('error', reject);
+          onResponse(res, resolve);
         });
         req.on('error', reject);
         req.end();
+      });
+    const direct = () =>
+      get<number>((res, resolve) => {
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+        });
+        res.on('end', () => resolve(size));
       });
     const cap = host.net.allow([peer]);
     // The direct request as a bare host capability, answering what fetch answers: no check, no meter, no gate but the realm's.
     const bare = Far('BareFetch', {
       fetch: () =>
-        new Promise((resolve, reject) => {
-          const req = request({ host: '127.0.0.1', port, path: '/hello', agent }, res => {
-            const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('end', () => resolve({ status: res.statusCode, statusText: res.statusMessage, headers: { ...res.headers }, body: new Uint8Array(Buffer.concat(chunks)) }));
-            res.on('error', reject);
-          });
-          req.on('error', reject);
-          req.end();
+        get<unknown>((res, resolve) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ status: res.statusCode, statusText: res.statusMessage, headers: { ...res.headers }, body: new Uint8Array(Buffer.concat(chunks)) }));
         }),
     });
     // A capability that does nothing: what calling one costs from each side.

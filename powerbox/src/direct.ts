@@ -59,10 +59,10 @@ export const settle = <R>(run: () => Promise<R>): Promise<R> => {
   }
 };
 
-/** `kind` through a node's public `stat`: for directories made elsewhere. */
-export const kindByStat = async (node: DirNode, path: CheckedPath): Promise<Presence> => {
+/** The kind a `stat` answers, 'none' where it refuses with NOT_FOUND: for backends and nodes that have no cheaper way to say. */
+export const kindByStat = async (stat: () => Promise<Stat>): Promise<Presence> => {
   try {
-    return (await node.stat(showPath(path))).kind;
+    return (await stat()).kind;
   } catch (error) {
     if (isCathedralError(error, 'NOT_FOUND')) return 'none';
     throw error;
@@ -79,5 +79,5 @@ export const directTo = (node: DirNode): Direct =>
     stat: path => node.stat(showPath(path)),
     list: path => node.list(showPath(path)),
     read: async path => new Uint8Array(await node.read(showPath(path))),
-    kind: path => kindByStat(node, path),
+    kind: path => kindByStat(() => node.stat(showPath(path))),
   };

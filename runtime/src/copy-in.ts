@@ -25,7 +25,8 @@
  * 1 MiB here) and costs microseconds even on a small record, per answer.
  */
 import { getInterfaceOf } from '@endo/pass-style';
-import { isUint8Array } from '@cathedral/sdk';
+import { isUint8Array, ownBytes } from '@cathedral/sdk';
+import { setOwn } from './copy-out.js';
 
 /** Copies made within one answer, by original. */
 export type Copies = Map<object, unknown>;
@@ -36,7 +37,7 @@ export type Other<C> = (value: object, context: C, label: string, copies: Copies
 /** The walk: `value` found at `label` (`net.fetch().headers`), `context` passed on to `other` unchanged. */
 export type CopyIn<C> = (value: unknown, context: C, label: string, copies?: Copies) => unknown;
 
-const { defineProperty, freeze, getOwnPropertyDescriptor, getPrototypeOf, keys, preventExtensions } = Object;
+const { freeze, getOwnPropertyDescriptor, getPrototypeOf, keys } = Object;
 
 export const makeCopyIn = <C>(other: Other<C>): CopyIn<C> => {
   const copy: CopyIn<C> = (value, context, label, copies) => {
@@ -62,13 +63,11 @@ export const makeCopyIn = <C>(other: Other<C>): CopyIn<C> => {
           }
           item = copy(item, context, `${label}.${key}`, seen);
         }
-        // Assigning a name the copy inherits would set its prototype, or throw (a frozen intrinsic's).
-        if (key in out) defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
-        else out[key] = item;
+        setOwn(out, key, item);
       }
       return freeze(out);
     }
-    if (isUint8Array(value)) return preventExtensions(new Uint8Array(value));
+    if (isUint8Array(value)) return ownBytes(value);
     if (Array.isArray(value)) {
       const items: unknown[] = [];
       const seen = copies ?? new Map<object, unknown>();

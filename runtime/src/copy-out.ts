@@ -31,18 +31,15 @@
  * tiers still use for values CapTP already decoded into host-made data.
  */
 import { Far, getInterfaceOf } from '@endo/pass-style';
-import { GuestError, RevokedError } from '@cathedral/sdk';
+import { GuestError, RevokedError, ownBytes } from '@cathedral/sdk';
 import { fromGuest } from './guest-error.js';
 
 const MAX_DEPTH = 64;
 
 const { defineProperty, freeze, preventExtensions } = Object;
 
-/** Bytes as the host keeps them: its own copy, non-extensible (its indices cannot be frozen). */
-const copyBytes = (bytes: Uint8Array): Uint8Array => preventExtensions(new Uint8Array(bytes));
-
 /** Sets a copy's property; a name the copy inherits (`__proto__`, `constructor`) is defined: assigning it would set the prototype, or throw. */
-const setOwn = (out: Record<string, unknown>, key: string, value: unknown): void => {
+export const setOwn = (out: Record<string, unknown>, key: string, value: unknown): void => {
   if (key in out) defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
   else out[key] = value;
 };
@@ -174,7 +171,7 @@ export const makeCopyOut = ({ realm, isLive, format, wrapArg }: CopyOutOptions):
       originals.set(host, value);
       return host;
     }
-    if (Reflect.apply(typedArrayKind, value, []) === 'Uint8Array') return copyBytes(value as Uint8Array);
+    if (Reflect.apply(typedArrayKind, value, []) === 'Uint8Array') return ownBytes(value as Uint8Array);
     if (Array.isArray(value)) {
       const length = value.length;
       const out: unknown[] = [];

@@ -10,3 +10,11 @@ const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint
 
 export const isUint8Array = (value: unknown): value is Uint8Array =>
   ArrayBuffer.isView(value) && Reflect.apply(typedArrayTag, value, []) === 'Uint8Array';
+
+/**
+ * A copy of `bytes` in a buffer of its own, made non-extensible: hardened in
+ * effect, as far as bytes can be (nothing can freeze their indices), without
+ * `harden`'s walk of every index (seconds for a MiB). The copy reads only
+ * internal slots.
+ */
+export const ownBytes = (bytes: Uint8Array): Uint8Array => Object.preventExtensions(new Uint8Array(bytes));

@@ -25,6 +25,23 @@ const collect = async () => {
   return out;
 };`;
 
+/**
+ * Guest code judging a refusal that stands for a host failure: it must be a
+ * generic IO refusal naming no host path, file or error code (`secrets`),
+ * and lead to no host thing.
+ */
+const JUDGE_HOST_FAILURE = js`
+const judgeHostFailure = (error, secrets, label, what) => {
+  const findings = [];
+  const props = Object.getOwnPropertyNames(error).map(k => { const d = Object.getOwnPropertyDescriptor(error, k); return k + '=' + textOf(d && d.value); });
+  const text = props.join(' ') + ' ' + textOf(error);
+  if (secrets.some(s => text.includes(s))) findings.push('the ' + what + ' leaked: ' + text.slice(0, 300));
+  if (codeOf(error) !== 'IO') findings.push('the failure came back as ' + codeOf(error) + ', not IO');
+  const where = reach(error, label);
+  if (where) findings.push(where);
+  return verdict(findings, 'the ' + label + ' became a generic ' + codeOf(error));
+};`;
+
 export const stackTraceHooks: readonly Escape[] = [
   {
     name: 'Error.prepareStackTrace set by the guest never runs, even for errors thrown inside a capability call',
@@ -164,17 +181,11 @@ export const attack = async () => {
     caps: true,
     advisory: '2026-11-29-host-error-through-a-failed-answer-copy',
     source: guest(js`
+${JUDGE_HOST_FAILURE}
 export const attack = async () => {
   const r = await settle(() => probe.failingAnswer());
   if (r.ok) return escaped('the answer arrived although its copy must fail: ' + textOf(r.value).slice(0, 200));
-  const findings = [];
-  const props = Object.getOwnPropertyNames(r.error).map(k => { const d = Object.getOwnPropertyDescriptor(r.error, k); return k + '=' + textOf(d && d.value); });
-  const text = props.join(' ') + ' ' + textOf(r.error);
-  if (text.includes('/work/secret') || text.includes('host-only.key') || text.includes('EACCES')) findings.push('the host error leaked: ' + text.slice(0, 300));
-  if (codeOf(r.error) !== 'IO') findings.push('the failure came back as ' + codeOf(r.error) + ', not IO');
-  const where = reach(r.error, 'failed answer');
-  if (where) findings.push(where);
-  return verdict(findings, 'the failed copy became a generic ' + codeOf(r.error));
+  return judgeHostFailure(r.error, ['/work/secret', 'host-only.key', 'EACCES'], 'failed answer', 'host error');
 };`),
   },
   {
@@ -182,17 +193,11 @@ export const attack = async () => {
     family: 'error messages',
     caps: true,
     source: guest(js`
+${JUDGE_HOST_FAILURE}
 export const attack = async () => {
   const r = await settle(() => probe.failHost());
   if (r.ok) return escaped('the failing capability returned');
-  const findings = [];
-  const props = Object.getOwnPropertyNames(r.error).map(k => { const d = Object.getOwnPropertyDescriptor(r.error, k); return k + '=' + textOf(d && d.value); });
-  const text = props.join(' ') + ' ' + textOf(r.error);
-  if (text.includes('/work/secret') || text.includes('host-only.key') || text.includes('ENOENT')) findings.push('the host failure leaked: ' + text.slice(0, 300));
-  if (codeOf(r.error) !== 'IO') findings.push('the failure came back as ' + codeOf(r.error) + ', not IO');
-  const where = reach(r.error, 'host failure');
-  if (where) findings.push(where);
-  return verdict(findings, 'the host failure became a generic ' + codeOf(r.error));
+  return judgeHostFailure(r.error, ['/work/secret', 'host-only.key', 'ENOENT'], 'host failure', 'host failure');
 };`),
   },
   {

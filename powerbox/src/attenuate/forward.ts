@@ -112,12 +112,12 @@ const fileIn = (inner: Inner, at: CheckedPath): FileAccess => {
 
 const makeDir = (inner: Inner, layer: Layer, at: CheckedPath, floor: number): DirNode => {
   const below = directTo(inner);
-  const here = (operation: NodeOperation, path: unknown = ''): CheckedPath => {
-    const full = joinPath(at, checkPath(operation, path));
-    layer.check(operation, full);
-    return full;
-  };
   const full = (path: CheckedPath): CheckedPath => (at.length === 0 ? path : joinPath(at, path));
+  const here = (operation: NodeOperation, path: unknown = ''): CheckedPath => {
+    const target = full(checkPath(operation, path));
+    layer.check(operation, target);
+    return target;
+  };
   // Nothing at or above `floor` (a subtree's own root) can be removed or
   // moved: that would act in a directory the holder does not hold.
   const needsName = (operation: NodeOperation, full: CheckedPath): void => {

@@ -10,11 +10,11 @@
  */
 import { Far } from '@endo/far';
 import type { Data, DirEntry, DirNode, FileNode, MkdirOptions, Node, RemoveOptions, Stat, WriteOptions } from '@cathedral/sdk';
-import { InvalidArgumentError, WrongKindError, isCathedralError } from '@cathedral/sdk';
+import { InvalidArgumentError, WrongKindError } from '@cathedral/sdk';
 import { type CheckedPath, checkPath, joinPath, showPath } from '../path.js';
 import { toBytes, toText } from '../data.js';
 import { recordLineage } from '../lineage.js';
-import { type Presence, withDirect } from '../direct.js';
+import { type Presence, kindByStat, withDirect } from '../direct.js';
 
 /** A path-addressed backend. Every method may throw a Cathedral error. */
 export interface Store {
@@ -29,14 +29,6 @@ export interface Store {
   kind?(path: CheckedPath): Promise<Presence>;
 }
 
-const kindByStat = async (store: Store, path: CheckedPath): Promise<Presence> => {
-  try {
-    return (await store.stat(path)).kind;
-  } catch (error) {
-    if (isCathedralError(error, 'NOT_FOUND')) return 'none';
-    throw error;
-  }
-};
 
 const flag = (operation: string, options: unknown, name: string): boolean => {
   if (options === undefined) return false;
@@ -93,7 +85,7 @@ const makeDir = (store: Store, at: CheckedPath, label: string): DirNode => {
     stat: path => store.stat(below(path)),
     list: path => store.list(below(path)),
     read: path => store.read(below(path)),
-    kind: path => (store.kind === undefined ? kindByStat(store, below(path)) : store.kind(below(path))),
+    kind: path => (store.kind === undefined ? kindByStat(() => store.stat(below(path))) : store.kind(below(path))),
   });
 };
 

@@ -147,7 +147,7 @@ interface Started {
 
 /** Starts the realm `init` describes; its fast calls answer through `sendFast`. */
 const startRealm = async (init: Init, sendFast: (message: unknown) => void): Promise<Started> => {
-  const { namespace, format } = await makeGuestRealm({
+  const { namespace } = await makeGuestRealm({
     name: init.name,
     main: init.main,
     roots: Object.fromEntries(Object.entries(init.roots).map(([k, v]) => [k, adapters.adapt(v)])),
@@ -163,7 +163,6 @@ const startRealm = async (init: Init, sendFast: (message: unknown) => void): Pro
     E,
     Far,
   });
-  void format;
   const functions: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
   // The exported functions in the order of `names`: a fast call names its export by position.
   const callable: Array<(...args: unknown[]) => unknown> = [];

@@ -52,7 +52,7 @@ export const makeGuestRealm = async (options: GuestRealmOptions) => {
   const preloaded = new Map(Object.entries(options.preloaded ?? {}));
   const roots = new Map(Object.entries(options.roots) as Array<[string, DirNode]>);
   const table = makeTable(name, roots);
-  const { console, format } = kit.makeConsole((level: unknown, line: unknown) => {
+  const { console } = kit.makeConsole((level: unknown, line: unknown) => {
     if (typeof level === 'string' && typeof line === 'string') void services.console(level, line).catch(() => {});
   });
   const resolve = async (uri: string): Promise<Node> => services.resolve(uri);
@@ -94,7 +94,7 @@ export const makeGuestRealm = async (options: GuestRealmOptions) => {
   try {
     // An import-free main is linked and run synchronously, as at the compartment tier.
     const namespace = await loader.importMain(compartment as never, options.main);
-    return { namespace, format };
+    return { namespace };
   } catch (error) {
     throw forGuest(error);
   }

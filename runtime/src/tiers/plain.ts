@@ -27,9 +27,9 @@ export const MAX_PLAIN_DEPTH = 256;
 /** The most units (values, and string lengths) one fast message carries: the bound on a guest's answer. */
 export const MAX_PLAIN_SIZE = 64 * 1024 * 1024;
 
-import { isUint8Array } from '@cathedral/sdk';
+import { isUint8Array, ownBytes } from '@cathedral/sdk';
 
-const { getPrototypeOf, preventExtensions } = Object;
+const { getPrototypeOf } = Object;
 const bytesProto = Uint8Array.prototype;
 const { isArray } = Array;
 const objectProto = Object.prototype;
@@ -149,13 +149,8 @@ const hasNoHoles = (list: readonly unknown[]): boolean => {
   return true;
 };
 
-/**
- * Received bytes as the receiver keeps them: a fresh buffer of their own,
- * non-extensible. A structured clone from a child process's channel gives
- * views into a pool that other messages share.
- */
-const ownBytes = (bytes: Uint8Array): Uint8Array => preventExtensions(new Uint8Array(bytes));
-
+// Received bytes are kept as `ownBytes` copies: a structured clone from a
+// child process's channel gives views into a pool other messages share.
 const freezeDeep = (value: unknown): void => {
   if (typeof value !== 'object' || value === null || isUint8Array(value)) return;
   if (isArray(value)) {
