@@ -12,9 +12,20 @@
 import 'ses';
 import '@endo/eventual-send/shim.js';
 
+/**
+ * `overrideTaming: 'severe'`: every property of `Object.prototype` (and the
+ * other prototypes SES lists) can be shadowed by assignment on an ordinary
+ * object. Under 'moderate', assigning `constructor` to a fresh record threw
+ * (the override mistake), and Node's own HTTP code does that with header
+ * names: a request header named `constructor` killed any HTTP server in a
+ * locked-down host (uncaught, inside Node's parser), as a response header
+ * did the net capability's client. The frozen intrinsics stay frozen: the
+ * properties become accessors whose setter defines an own property on the
+ * object assigned to, never on the prototype.
+ */
 export const lockdownOptions = Object.freeze({
   errorTaming: 'safe',
-  overrideTaming: 'moderate',
+  overrideTaming: 'severe',
   consoleTaming: 'safe',
   stackFiltering: 'concise',
   domainTaming: 'safe',

@@ -49,6 +49,7 @@ export interface FetchContext {
 const MAX_REDIRECTS = 10;
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const CREDENTIALS = ['authorization', 'cookie', 'proxy-authorization'];
+const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
 interface Init {
   method: string;
@@ -84,7 +85,8 @@ const readInit = (url: string, init: unknown): Init => {
         if (typeof v !== 'string') throw invalid('fetch', url, `header ${JSON.stringify(name)} must be a string`, 'headers are { name: value }');
         const lower = name.toLowerCase();
         if (lower === 'host') throw invalid('fetch', url, 'the Host header is set from the URL', 'a request goes to the host its URL names', 'put the host in the URL');
-        out.headers[lower] = v;
+        // Defined, not assigned: `constructor` or `__proto__` is a header name here (assigning would throw under lockdown, or set the prototype).
+        Object.defineProperty(out.headers, lower, { value: v, enumerable: true, writable: true, configurable: true });
       }
     } else if (key === 'body') {
       out.body = toBytes('fetch', url, value);
@@ -156,7 +158,8 @@ export const runFetch = async (urlIn: unknown, initIn: unknown, context: FetchCo
   let url = context.url(urlIn);
   const init = readInit(url.href, initIn);
   let { method, body } = init;
-  const headers = { ...init.headers };
+  // readInit made it for this call alone: redirects change it in place.
+  const { headers } = init;
   for (let hops = 0; ; hops += 1) {
     const asked = url.peer;
     const peer = context.parse(asked);
@@ -190,7 +193,7 @@ export const runFetch = async (urlIn: unknown, initIn: unknown, context: FetchCo
       },
     );
     const location = response.headers['location'];
-    const isRedirect = [301, 302, 303, 307, 308].includes(response.status) && location !== undefined;
+    const isRedirect = REDIRECTS.has(response.status) && location !== undefined;
     if (!isRedirect || init.redirect === 'manual') {
       // Frozen, not hardened: every part is host-made data (a record of strings,
       // fresh bytes) whose prototypes are hardened intrinsics; a realm's gate

@@ -80,7 +80,12 @@ export const startHttp = async (name: string, options: { host?: string; port?: n
     req.on('data', c => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString();
-      requests.push({ method: req.method ?? '', url: req.url ?? '', host: req.headers.host ?? '', body, headers: req.headers });
+      // From the raw headers: Node's own `req.headers` assigns each name, and under lockdown a request header named `constructor` throws there.
+      const headers: Record<string, string> = {};
+      for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+        Object.defineProperty(headers, (req.rawHeaders[i] as string).toLowerCase(), { value: req.rawHeaders[i + 1], enumerable: true, writable: true, configurable: true });
+      }
+      requests.push({ method: req.method ?? '', url: req.url ?? '', host: headers['host'] ?? '', body, headers });
       const url = new URL(req.url ?? '/', 'http://x');
       switch (url.pathname) {
         case '/hello':

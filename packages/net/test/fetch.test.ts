@@ -119,6 +119,21 @@ test('fetch - headers named like what a record inherits (constructor, __proto__,
   await server.close();
 });
 
+// Repro of test/security/advisories/2026-11-29-request-header-named-constructor-kills-an-http-server.md:
+// the server below runs in this locked-down test process, and Node's own server code builds `req.headers`.
+test('fetch - request headers named like what a record inherits (constructor, __proto__) are sent as headers', async t => {
+  const server = await startHttp('a');
+  const cap = makeNet().allow([`127.0.0.1:${server.port}`]);
+  const headers = JSON.parse('{ "constructor": "c", "__proto__": "p", "x-a": "1" }') as Record<string, string>;
+  const res = await cap.fetch(`http://127.0.0.1:${server.port}/hello`, { headers });
+  t.is(res.status, 200);
+  const got = server.requests[0]?.headers;
+  t.is(got === undefined ? undefined : Object.getOwnPropertyDescriptor(got, 'constructor')?.value, 'c');
+  t.is(got === undefined ? undefined : Object.getOwnPropertyDescriptor(got, '__proto__')?.value, 'p');
+  t.is(got?.['x-a'], '1');
+  await server.close();
+});
+
 test('fetch - a URL asked again is checked again: only its parse is remembered', async t => {
   const server = await startHttp('a');
   const net = makeNet();
