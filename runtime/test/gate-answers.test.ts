@@ -3,7 +3,7 @@
  * (src/gate.ts, src/copy-in.ts): hardened copies of data, made without `harden`'s walk.
  */
 import test from 'ava';
-import { Far } from '@endo/pass-style';
+import { Far, getInterfaceOf } from '@endo/pass-style';
 import { memory } from '@cathedral/powerbox';
 import { isCathedralError } from '@cathedral/sdk';
 import { makeGate } from '../src/gate.js';
@@ -45,6 +45,21 @@ test('gate - a host answer reaches the guest as a hardened copy: records, arrays
   t.deepEqual(Object.keys(answer.hidden), [], 'a getter is not copied, so it never runs in the guest');
   t.deepEqual(await answer.later, { n: 1 });
   t.false(Object.isFrozen(record), "the host's own record is left as it was");
+});
+
+test('gate - a record dressed as a remotable is copied as data, as @endo/pass-style deems it (src/copy-in.ts relies on this)', async t => {
+  const { gate } = gateFor();
+  const PASS_STYLE = Symbol.for('passStyle');
+  const dressed = (proto: object | null) =>
+    Object.freeze(Object.assign(Object.create(proto) as Record<PropertyKey, unknown>, { [PASS_STYLE]: 'remotable', [Symbol.toStringTag]: 'Alleged: Fake', n: 1 }));
+  for (const record of [dressed(Object.prototype), dressed(null)]) {
+    t.is(getInterfaceOf(record), undefined, 'a record of Object.prototype or null is never a remotable');
+    const cap = gate.wrap(Far('Cap', { get: () => record }), 'cap');
+    const answer = (await cap.get()) as Record<string, unknown>;
+    t.not(answer, record, 'a copy, not a wrapper');
+    t.deepEqual(Object.keys(answer), ['n'], 'its string-named data only');
+    t.true(hardenedInEffect(answer));
+  }
 });
 
 test('gate - a megabyte of bytes in a record crosses as a non-extensible copy of its own', async t => {
