@@ -57,6 +57,7 @@ const hooks = (overrides: Partial<LinkHooks> = {}): LinkHooks => ({
   live: () => true,
   violation: () => {},
   fast: () => {},
+  call: () => {},
   waiting: () => {},
   ...overrides,
 });

@@ -14,7 +14,7 @@ import { isCathedralError } from '@cathedral/sdk';
 import type { Realm } from '../src/index.js';
 import { MAX_PLAIN_DEPTH, NOT_PLAIN, acceptPlain, acceptPlainList, ownPlain, plainCopy } from '../src/tiers/plain.js';
 import { decodeValue, encodeValue } from '../src/tiers/codec.js';
-import { makeFastCaller, serveFastCalls } from '../src/tiers/fast-calls.js';
+import { callerOf, makeFastCaller, serveFastCalls } from '../src/tiers/fast-calls.js';
 import { type Channel, batching } from '../src/tiers/channel.js';
 import { MAX_DEPTH, depthOf, makeInbound } from '../src/tiers/inbound.js';
 import { call, makeTestHost } from './_realm.js';
@@ -217,22 +217,22 @@ const fastCaller = () => {
 test('fast calls - a call is one array [id, index, ...args], a copy of plain arguments; anything else takes the slow path', t => {
   const { caller, sent, waiting } = fastCaller();
   const args = [1, { a: 'x' }];
-  void caller.call(3, args, settle);
+  void caller.call([3], args, settle);
   t.deepEqual(sent, [[1, 3, 1, { a: 'x' }]]);
   t.not(sent[0]?.[3], args[1], 'the arguments are copied');
   t.is(waiting(), 1);
-  t.is(caller.call(0, [new Date(0)], settle), undefined, 'arguments that are not plain data take CapTP\'s path');
+  t.is(caller.call([0], [new Date(0)], settle), undefined, 'arguments that are not plain data take CapTP\'s path');
   t.is(sent.length, 1);
 });
 
 test('fast calls - the host takes [id, value], [id, refusal, "refusal"] and [id, null, "held"], and nothing else', async t => {
   const { caller, waiting } = fastCaller();
-  const value = caller.call(0, [], settle)!;
-  const refused = caller.call(0, [], settle)!;
-  const held = caller.call(0, [], settle)!;
-  const odd = caller.call(0, [], settle)!;
-  const deep = caller.call(0, [], settle)!;
-  const ended = caller.call(0, [], settle)!;
+  const value = caller.call([0], [], settle)!;
+  const refused = caller.call([0], [], settle)!;
+  const held = caller.call([0], [], settle)!;
+  const odd = caller.call([0], [], settle)!;
+  const deep = caller.call([0], [], settle)!;
+  const ended = caller.call([0], [], settle)!;
   t.is(waiting(), 6);
   t.true(caller.onReturn([1, { a: [1] }]));
   t.false(caller.onReturn([1, 2]), 'an answer to a call already answered is not taken');
@@ -266,9 +266,9 @@ test('fast calls - the guest answers a primitive in the same turn, a promise onc
   }];
   const serve = serveFastCalls(
     message => sent.push(message as unknown[]),
-    (index, args) => {
-      const fn = exports[index];
-      if (fn === undefined) throw new RangeError(`no export ${index}`);
+    ([index], args) => {
+      const fn = typeof index === 'number' ? exports[index] : undefined;
+      if (fn === undefined) throw new RangeError(`no export ${String(index)}`);
       return Reflect.apply(fn, undefined, args);
     },
     thrown => ({ code: 'GUEST', message: (thrown as Error).message, details: {} }),
@@ -291,6 +291,42 @@ test('fast calls - the guest answers a primitive in the same turn, a promise onc
     [3, null, 'held'],
   ]);
   t.true(held.get(3) instanceof Date);
+});
+
+test('fast calls - the guest\'s calls of host capabilities are numbered below zero, [id, slot, method, ...args], and each end tells calls from answers by the sign', async t => {
+  const sent: unknown[][] = [];
+  const guest = makeFastCaller(message => sent.push(message as unknown[]), () => {}, problem => ({ code: 'IO', message: problem, details: {} }), 'guest');
+  const first = guest.call(['o+3', 'read'], ['a.txt'], settle)!;
+  const second = guest.call(['o+4', null], [], settle)!;
+  t.deepEqual(sent, [[-1, 'o+3', 'read', 'a.txt'], [-2, 'o+4', null]]);
+  t.is(callerOf(sent[0]!), 'guest', 'a guest call is the guest\'s');
+  t.is(callerOf([-1, 'answer']), 'guest', 'and so is the host\'s answer to it');
+  t.is(callerOf([1, 0, 'x']), 'host', 'a host call, and its answer, are the host\'s');
+  t.false(guest.onReturn([1, 'an answer to a call the guest never made']));
+  t.true(guest.onReturn([-2, null, 'held']));
+  t.true(guest.onReturn([-1, { size: 3 }]));
+  t.deepEqual(await first, { size: 3 });
+  t.deepEqual(await second, { other: { kind: 'held', id: -2 } });
+
+  // The host's end serves them: the head is [slot, method], checked by `invoke`.
+  const answers: unknown[][] = [];
+  const served: unknown[] = [];
+  const serve = serveFastCalls(
+    message => answers.push(message as unknown[]),
+    ([slot, method], args) => {
+      if (slot !== 'o+3' || method !== 'read') throw new TypeError('no such method');
+      served.push(args);
+      return `read ${String(args[0])}`;
+    },
+    thrown => ({ code: 'GUEST', message: (thrown as Error).message, details: {} }),
+    () => {},
+    2,
+  );
+  serve([-1, 'o+3', 'read', 'a.txt']);
+  serve([-2, 'o+3', 'constructor']);
+  serve([-3, 'o+3']);
+  t.deepEqual(answers, [[-1, 'read a.txt'], [-2, { code: 'GUEST', message: 'no such method', details: {} }, 'refusal']], 'a message without a whole head is dropped');
+  t.deepEqual(served, [['a.txt']]);
 });
 
 test('batching - the first message of a turn leaves at once, the rest of the turn together at its end, in order, unpacked on arrival', async t => {

@@ -11,7 +11,8 @@
  * (tagged bytes to fresh `Uint8Array`s, presences to adapters, arrays and
  * records to hardened ones, promises to promises of decoded answers, tagged
  * errors to error values), and a refusal answer is thrown as a guest-facing
- * error with its code and details. An answer the host sent beside CapTP as
+ * error with its code and details. A call whose arguments are all plain
+ * data may skip CapTP (`fastCall`, ./fast-calls.ts) and answer the same. An answer the host sent beside CapTP as
  * plain data arrives as a tag naming it (`takePlain`, ./boundary.ts). `then` is never a method, so an adapter
  * is not a thenable. Each method is made once per adapter and key, and
  * hardened: `node.read === node.read`, and nothing a guest reads off an
@@ -58,7 +59,19 @@ export const refusalError = (refusal: Refusal): Error => {
  * of a guest object) and answers what travels back: the encoded result, or
  * a refusal record for what it threw (./guest-main.ts knows how).
  */
-export const makeAdapters = (answerFor: (run: () => unknown) => Promise<unknown>, takePlain: (id: number) => unknown = () => undefined): Adapters => {
+/**
+ * A fast call of a host capability (./fast-calls.ts): the promise of its
+ * answer as the guest receives it (plain data hardened, a refusal thrown),
+ * or undefined to take CapTP's path (the arguments are not plain data, or
+ * the presence or method is not one the fast path serves).
+ */
+export type FastCall = (presence: object, method: string | undefined, args: readonly unknown[]) => Promise<unknown> | undefined;
+
+export const makeAdapters = (
+  answerFor: (run: () => unknown) => Promise<unknown>,
+  takePlain: (id: number) => unknown = () => undefined,
+  fastCall: FastCall = () => undefined,
+): Adapters => {
   const presenceOf = new WeakMap<object, object>();
   const adapterOf = new WeakMap<object, object>();
 
@@ -127,7 +140,9 @@ export const makeAdapters = (answerFor: (run: () => unknown) => Promise<unknown>
     return decode(answer);
   };
 
-  const call = async (presence: object, method: string | undefined, args: unknown[]): Promise<unknown> => {
+  const call = (presence: object, method: string | undefined, args: unknown[]): Promise<unknown> => fastCall(presence, method, args) ?? overCapTP(presence, method, args);
+
+  const overCapTP = async (presence: object, method: string | undefined, args: unknown[]): Promise<unknown> => {
     const sent = args.map(outgoing);
     const target = E(presence) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>> & ((...a: unknown[]) => Promise<unknown>);
     const answer = await (method === undefined ? target(...sent) : target[method]!(...sent));

@@ -17,7 +17,10 @@
  *
  * An answer that is an object of plain data (records, arrays, bytes:
  * ./plain.ts) is sent beside CapTP, on the same channel and before CapTP's
- * answer, as a structured clone; CapTP's answer is a tag naming it.
+ * answer, as a structured clone; CapTP's answer is a tag naming it. A
+ * guest's call whose arguments are all plain data does not take CapTP at
+ * all (./fast-calls.ts): the supervisor checks it with `answers` and runs
+ * it with `invoke`, the same capability function a facet calls.
  *
  * Invariant: nothing the host sends over CapTP is a rejection or an error.
  * `@endo/marshal` logs every error it serializes to the host's stdout (its
@@ -31,7 +34,7 @@
  */
 import { Far, getInterfaceOf, passStyleOf } from '@endo/pass-style';
 import { isGuestFacing } from '../guest-error.js';
-import { decodeValue, encodeErrorValue, encodePlainRef, encodeRefusal, encodeValue, remotableOf } from './codec.js';
+import { type Refusal, decodeValue, encodeErrorValue, encodePlainRef, encodeRefusal, encodeValue, remotableOf } from './codec.js';
 
 export interface Boundary {
   /** A value as it leaves for the guest. */
@@ -42,10 +45,19 @@ export interface Boundary {
   fail(error: unknown): unknown;
   /** Whether a guest may call `method` (`null`: call it as a function) on a value this boundary exported. */
   answers(exported: unknown, method: string | null): boolean;
+  /**
+   * A guest's fast call (./fast-calls.ts) of `method` on a value this
+   * boundary exported, one `answers` allowed: the capability's own answer,
+   * neither encoded nor settled; `args` are plain data the receiver checked
+   * and hardened, so they need no decoding.
+   */
+  invoke(exported: object, method: string | null, args: readonly unknown[]): unknown;
+  /** A thrown value as the guest's fast call receives it: the refusal `fail` would encode. */
+  refusal(error: unknown): Refusal;
 }
 
 /** A guest-facing error's code and details; anything else (a host failure, never shown to a guest) as a generic one. */
-const refusalOf = (error: unknown) => {
+const refusalOf = (error: unknown): Refusal => {
   if (!isGuestFacing(error)) {
     return { code: 'IO', message: 'the host could not complete the operation', details: { problem: 'the host could not complete the operation', rule: 'host failures are reported to the host, not to the guest' } };
   }
@@ -132,11 +144,16 @@ export const makeBoundary = (callGuest: CallGuest, sendPlain?: SendPlain): Bound
     }
   };
 
+  // Each facet's methods as the capability's own functions (`null`: the capability called as one), for fast calls.
+  const own = new WeakMap<object, ReadonlyMap<string | null, (...args: unknown[]) => unknown>>();
+
   const facetOf = (target: object): object => {
     const known = facets.get(target);
     if (known !== undefined) return known;
     let facet: object;
+    const calls = new Map<string | null, (...args: unknown[]) => unknown>();
     if (typeof target === 'function') {
+      calls.set(null, (...args: unknown[]) => Reflect.apply(target, undefined, args));
       facet = Far('Function', (...args: unknown[]) => settle(() => Reflect.apply(target, undefined, args.map(fromGuest))));
     } else {
       const methods: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
@@ -144,12 +161,14 @@ export const makeBoundary = (callGuest: CallGuest, sendPlain?: SendPlain): Bound
         if (typeof key !== 'string') continue;
         const method = (target as Record<string, unknown>)[key];
         if (typeof method !== 'function') continue;
+        calls.set(key, (...args: unknown[]) => Reflect.apply(method, target, args));
         methods[key] = (...args: unknown[]) => settle(() => Reflect.apply(method, target, args.map(fromGuest)));
       }
       facet = Far((getInterfaceOf(target) ?? 'Alleged: Object').replace(/^Alleged: /, ''), methods);
     }
     facets.set(target, facet);
     originals.set(facet, target);
+    own.set(facet, calls);
     return facet;
   };
 
@@ -170,5 +189,11 @@ export const makeBoundary = (callGuest: CallGuest, sendPlain?: SendPlain): Bound
     return desc !== undefined && typeof desc.value === 'function';
   };
 
-  return { out: toGuest, in: fromGuest, fail: refusalRecord, answers };
+  const invoke = (exported: object, method: string | null, args: readonly unknown[]): unknown => {
+    const call = own.get(exported)?.get(method);
+    if (call === undefined) throw new TypeError('not a method of an exported capability'); // `answers` said no first
+    return call(...args);
+  };
+
+  return { out: toGuest, in: fromGuest, fail: refusalRecord, answers, invoke, refusal: refusalOf };
 };

@@ -1,8 +1,9 @@
 /**
- * The fast path of calls from the host into a guest's exports: plain data
- * (./plain.ts) both ways as structured clones, beside CapTP on the same
- * channel, with no marshal, no presence and no hardening of CapTP's own
- * bookkeeping per call.
+ * The fast path of calls across a thread or process boundary, both ways:
+ * the host's calls into a guest's exports, and a guest's calls of the host's
+ * capabilities it holds. Plain data (./plain.ts) both ways as structured
+ * clones, beside CapTP on the same channel, with no marshal, no presence
+ * and no hardening of CapTP's own bookkeeping per call.
  *
  * Profiled (2,000 calls into a worker realm), a CapTP round trip spent
  * most of its time in `harden` (of each question's promise kit, handler
@@ -11,17 +12,24 @@
  * way, an array (CapTP's messages and the supervisor's control messages
  * are records, so the three never mix):
  *   host → guest  `[id, index, ...args]`     the export at `index` of the start's `names`
- *   guest → host  `[id, value]`              plain data
+ *   guest → host  `[-id, slot, method, ...args]`  `method` (null: call it as a
+ *                                            function) of the host's capability
+ *                                            exported to the guest's CapTP at `slot`
+ *   answers       `[id, value]`              plain data
  *                 `[id, refusal, 'refusal']` a thrown value, as a refusal record
  *                 `[id, null, 'held']`       an answer that is not plain data
+ * The caller's side numbers its calls: the host's calls are positive, the
+ * guest's negative, and an answer carries its call's number, so each end
+ * tells a call to serve from an answer to take by the sign (`callerOf`).
  * Arrays, not records with named fields: Node's IPC serializer and the
  * structured clone pay per property name, which measured as a sixth of a
  * process-tier round trip on one CPU.
  *
  * A call whose arguments are not all plain data takes CapTP's path; an
- * answer that is not takes it too: the guest holds it, and the host fetches
- * it through CapTP (`E(guest).take(id)`), so capabilities, bytes and
- * promises in answers keep CapTP's semantics. Each receiver checks what
+ * answer that is not takes it too: the answering side holds it, and the
+ * caller fetches it through CapTP (the host's `E(guest).take(id)`, the
+ * guest's `E(answers).take(id)` on a capability the host gave it at start),
+ * so capabilities and promises in answers keep CapTP's semantics. Each receiver checks what
  * arrived (`acceptPlain`, bounded in depth and size) and hardens it once.
  *
  * Messages are sent in order on the one channel; the guest starts calls in
@@ -54,11 +62,12 @@ interface Pending {
 
 export interface FastCaller {
   /**
-   * Starts a call of the export at `index`: a promise of its plain answer
-   * (hardened), or of what `settle.other` makes of any other answer; or
-   * undefined when its arguments are not plain data.
+   * Starts a call of what `head` names (the host's: `[index]` of an export;
+   * the guest's: `[slot, method]`): a promise of its plain answer (hardened),
+   * or of what `settle.other` makes of any other answer; or undefined when
+   * its arguments are not plain data.
    */
-  call(index: number, args: readonly unknown[], settle: FastSettle): Promise<unknown> | undefined;
+  call(head: readonly unknown[], args: readonly unknown[], settle: FastSettle): Promise<unknown> | undefined;
   /** Takes an answer from the guest; false when it was not a valid answer to a call made. */
   onReturn(message: readonly unknown[]): boolean;
   /** Rejects every call still waiting (the realm ended), each with its `settle.ended()`. */
@@ -75,23 +84,34 @@ const isRefusal = (value: unknown): value is Refusal => {
 /** A fast message: an array (what CapTP and the supervisor send are records). */
 export const isFast = (message: unknown): message is readonly unknown[] => Array.isArray(message);
 
+/** Which side made the call a fast message belongs to (a call, or its answer): the guest numbers its calls below zero. */
+export const callerOf = (message: readonly unknown[]): 'host' | 'guest' => (typeof message[0] === 'number' && message[0] < 0 ? 'guest' : 'host');
+
 /**
- * The host's end. `waiting(delta)` is told when a call starts (+1) and ends
- * (-1), so the supervisor holds the host's event loop only while it waits.
+ * The caller's end: `caller` says which side this is (the guest's calls are
+ * numbered below zero). `waiting(delta)` is told when a call starts (+1)
+ * and ends (-1), so the host's supervisor holds its event loop only while
+ * it waits.
  */
-export const makeFastCaller = (send: (message: unknown) => void, waiting: (delta: 1 | -1) => void, tooBig: (problem: string) => Refusal): FastCaller => {
+export const makeFastCaller = (
+  send: (message: unknown) => void,
+  waiting: (delta: 1 | -1) => void,
+  tooBig: (problem: string) => Refusal,
+  caller: 'host' | 'guest' = 'host',
+): FastCaller => {
   const pending = new Map<number, Pending>();
+  const step = caller === 'host' ? 1 : -1;
   let next = 0;
 
-  const call = (index: number, args: readonly unknown[], settle: FastSettle): Promise<unknown> | undefined => {
+  const call = (head: readonly unknown[], args: readonly unknown[], settle: FastSettle): Promise<unknown> | undefined => {
     const message = plainCopy(args) as unknown[];
     if (message === NOT_PLAIN) return undefined;
-    next += 1;
+    next += step;
     const id = next;
     const promise = new Promise<unknown>((resolve, reject) => pending.set(id, { resolve, reject, settle }));
     waiting(1);
     // The copy is this call's own fresh array: the message is made of it.
-    message.unshift(id, index);
+    message.unshift(id, ...head);
     send(message);
     return promise;
   };
@@ -146,17 +166,19 @@ export const makeFastCaller = (send: (message: unknown) => void, waiting: (delta
 };
 
 /**
- * The guest's end. `invoke(index, args)` runs the export at `index` (it may
- * throw, or answer a promise); `refuse(thrown)` is the refusal record the
- * host should receive for a thrown value; `hold(id, value)` keeps an answer
- * that is not plain data for CapTP. An index that names no export is the
- * caller's to refuse (`invoke` throws).
+ * The answering end. `invoke(head, args)` runs what the call's head names
+ * (its first `headLength` elements after the id: the guest's `[index]`, the
+ * host's `[slot, method]`); it may throw, or answer a promise, and a head
+ * that names nothing callable is its to refuse (by throwing). `refuse(thrown)`
+ * is the refusal record the caller should receive for a thrown value;
+ * `hold(id, value)` keeps an answer that is not plain data for CapTP.
  */
 export const serveFastCalls = (
   send: (message: unknown) => void,
-  invoke: (index: number, args: unknown[]) => unknown,
+  invoke: (head: readonly unknown[], args: unknown[]) => unknown,
   refuse: (thrown: unknown) => unknown,
   hold: (id: number, value: unknown) => void,
+  headLength = 1,
 ) => {
   const answer = (id: number, value: unknown): void => {
     const copy = plainCopy(value);
@@ -173,13 +195,13 @@ export const serveFastCalls = (
 
   return (message: readonly unknown[]): void => {
     const id = message[0];
-    const index = message[1];
-    if (typeof id !== 'number' || typeof index !== 'number') return;
-    const args = message.slice(2);
+    if (typeof id !== 'number' || message.length <= headLength) return;
+    const head = message.slice(1, 1 + headLength);
+    const args = message.slice(1 + headLength);
     if (acceptPlainList(args) !== undefined) return;
     let result: unknown;
     try {
-      result = invoke(index, args);
+      result = invoke(head, args);
     } catch (error) {
       fail(id, error);
       return;

@@ -48,10 +48,10 @@ ensureLockdown();
 const { makeCapTP } = await import('@endo/captp');
 const { E, Far } = await import('@endo/far');
 const { makeTagged, passStyleOf } = await import('@endo/pass-style');
-const { isRefusal, makeAdapters } = await import('./adapter.js');
+const { isRefusal, makeAdapters, refusalError } = await import('./adapter.js');
 const { guestLocation, isGuestFacing } = await import('../guest-error.js');
 const { encodeRefusal, refusalOf } = await import('./codec.js');
-const { isFast, serveFastCalls } = await import('./fast-calls.js');
+const { callerOf, isFast, makeFastCaller, serveFastCalls } = await import('./fast-calls.js');
 const { acceptPlain, ownPlain } = await import('./plain.js');
 const { makeGuestRealm } = await import('./guest-realm.js');
 
@@ -64,14 +64,52 @@ const takePlain = (id: number): unknown => {
   return value;
 };
 
+/**
+ * The guest's fast calls of host capabilities (./fast-calls.ts). A presence
+ * is named by the slot the host exported it at (CapTP's import slot `o-N`
+ * is the host's `o+N`); an answer that is not plain data is taken through
+ * CapTP from the host's `answers` capability, given at start, and that
+ * method of that presence takes CapTP's path from then on (a method that
+ * answered a capability once, `resolve`, most likely does again).
+ */
+const hostSlots = new WeakMap<object, string>();
+const notPlain = new WeakMap<object, Set<string | null>>();
+let hostAnswers: object | undefined;
+const hostCalls = makeFastCaller(
+  message => channel.send(message),
+  () => {},
+  problem => ({ code: 'IO', message: problem, details: { problem: `the host's answer cannot cross: ${problem}`, rule: 'answers cross as plain data within bounds' } }),
+  'guest',
+);
+const fastCall = (presence: object, method: string | undefined, args: readonly unknown[]): Promise<unknown> | undefined => {
+  const slot = hostSlots.get(presence);
+  const answers = hostAnswers;
+  const key = method ?? null;
+  if (slot === undefined || answers === undefined || notPlain.get(presence)?.has(key) === true) return undefined;
+  return hostCalls.call([slot, key], args, {
+    other: async got => {
+      if (got.kind === 'refusal') throw refusalError(got.refusal);
+      const methods = notPlain.get(presence) ?? new Set<string | null>();
+      methods.add(key);
+      notPlain.set(presence, methods);
+      return adapters.incoming(await (E(answers) as unknown as { take(id: number): Promise<unknown> }).take(got.id));
+    },
+    ended: () => new Error('the host connection ended'),
+  });
+};
+
 // What a guest callback or guest object method the host called answers: like an export's answer.
-const adapters = makeAdapters(async run => {
-  try {
-    return passable(adapters.outgoing(await run()));
-  } catch (error) {
-    return guestRefusal(error);
-  }
-}, takePlain);
+const adapters = makeAdapters(
+  async run => {
+    try {
+      return passable(adapters.outgoing(await run()));
+    } catch (error) {
+      return guestRefusal(error);
+    }
+  },
+  takePlain,
+  fastCall,
+);
 /** Serves fast calls once the realm has started. */
 let serve: ((message: readonly unknown[]) => void) | undefined;
 
@@ -82,6 +120,8 @@ interface Init {
   readonly caps: Readonly<Record<string, unknown>>;
   readonly services: unknown;
   readonly authority: unknown;
+  /** Where the guest takes the answers of its fast calls that were not plain data (a presence, called with `E`). */
+  readonly answers?: unknown;
   /** The main module as the host parsed it (its record as JSON text), sent with the start message. */
   readonly mainRecord?: string;
   /** Test-only (the host's `kernel: 'lowered-language-wall-for-tests'`): the guest also gets Node's `process` and `require`. */
@@ -147,6 +187,7 @@ interface Started {
 
 /** Starts the realm `init` describes; its fast calls answer through `sendFast`. */
 const startRealm = async (init: Init, sendFast: (message: unknown) => void): Promise<Started> => {
+  if (typeof init.answers === 'object' && init.answers !== null) hostAnswers = init.answers;
   const { namespace } = await makeGuestRealm({
     name: init.name,
     main: init.main,
@@ -187,9 +228,9 @@ const startRealm = async (init: Init, sendFast: (message: unknown) => void): Pro
   const held = new Map<number, unknown>();
   const serveRealm = serveFastCalls(
     sendFast,
-    (index, args) => {
-      const value = callable[index];
-      if (value === undefined) throw new TypeError(`no exported function at ${index}`);
+    ([index], args) => {
+      const value = typeof index === 'number' ? callable[index] : undefined;
+      if (value === undefined) throw new TypeError(`no exported function at ${String(index)}`);
       return Reflect.apply(value, undefined, args);
     },
     thrown => refusalOf(guestRefusal(thrown)),
@@ -297,10 +338,16 @@ const rehearse = async (): Promise<void> => {
 };
 await rehearse().catch(() => {});
 
-const { dispatch } = makeCapTP('guest', (message: unknown) => channel.send(message), bootstrap, { onReject: () => {} });
+const { dispatch } = makeCapTP('guest', (message: unknown) => channel.send(message), bootstrap, {
+  onReject: () => {},
+  importHook: (value: unknown, slot: string) => {
+    if (typeof value === 'object' && value !== null && slot.startsWith('o-')) hostSlots.set(value, `o+${slot.slice(2)}`);
+  },
+});
 channel.onMessage(message => {
   if (isFast(message)) {
-    serve?.(message);
+    if (callerOf(message) === 'host') serve?.(message);
+    else hostCalls.onReturn(message);
     return;
   }
   if (isControl(message)) {

@@ -13,7 +13,7 @@
  * it, attached or not; before a realm attaches, a guest may call nothing
  * and a protocol violation stops the guest (its pool drops it). A realm
  * attaches its own rule of which exported methods a guest may call, its
- * liveness, what a violation does, where fast calls' answers go, and `waiting`, told when a question to the guest starts
+ * liveness, what a violation does, where fast calls' answers and the guest's fast calls go, and `waiting`, told when a question to the guest starts
  * and is answered (so that the guest holds the host's event loop only while
  * the host waits on it).
  *
@@ -21,7 +21,7 @@
  */
 import { makeCapTP } from '@endo/captp';
 import { type Channel, batching, isControl } from './channel.js';
-import { isFast } from './fast-calls.js';
+import { callerOf, isFast } from './fast-calls.js';
 import { type Inbound, makeInbound } from './inbound.js';
 
 /** What a guest says when it is ready: its OS identity (thread id, pid). */
@@ -41,6 +41,8 @@ export interface LinkHooks {
   readonly violation: (problem: string) => void;
   /** A fast call's answer (./fast-calls.ts). */
   readonly fast: (message: readonly unknown[]) => void;
+  /** A guest's fast call of a capability the host exported (./fast-calls.ts). */
+  readonly call: (message: readonly unknown[]) => void;
   /** A question to the guest was asked (+1) or answered (-1). */
   readonly waiting: (delta: 1 | -1) => void;
 }
@@ -55,6 +57,8 @@ export interface Link {
   readonly info: () => ReadyInfo | undefined;
   /** The guest's bootstrap (a presence), asked for as soon as the guest was ready. */
   readonly bootstrap: Promise<unknown>;
+  /** What the host exported to the guest's CapTP at `slot` (as the host numbers it: `o+N`). */
+  exported(slot: string): unknown;
   /** Makes the link a realm's; once only. */
   attach(hooks: LinkHooks): void;
 }
@@ -66,6 +70,7 @@ const unattached = (label: string, stop: (problem: string) => void): LinkHooks =
   live: () => true,
   violation: stop,
   fast: () => {},
+  call: () => stop('a fast call before a realm attached'),
   waiting: () => {},
 });
 
@@ -110,7 +115,8 @@ export const makeLink = (raw: Channel, label: string, stop: (problem: string) =>
   });
   channel.onMessage(message => {
     if (isFast(message)) {
-      hooks.fast(message);
+      if (callerOf(message) === 'guest') hooks.call(message);
+      else hooks.fast(message);
       return;
     }
     if (isControl(message)) {
@@ -134,6 +140,7 @@ export const makeLink = (raw: Channel, label: string, stop: (problem: string) =>
     ready,
     info: () => info,
     bootstrap,
+    exported: slot => exported.get(slot),
     attach: realm => {
       if (attached) throw new Error(`the guest link "${label}" is already a realm's`);
       attached = true;

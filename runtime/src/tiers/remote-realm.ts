@@ -37,15 +37,18 @@ import { makeSourceCache } from '../modules/source-cache.js';
 import { childChannel, workerChannel } from './channel.js';
 import { type Link, type ReadyInfo, makeLink } from './link.js';
 import { type Refusal, encodeRefusal, refusalOf } from './codec.js';
-import { type FastOther, makeFastCaller } from './fast-calls.js';
+import { type FastOther, makeFastCaller, serveFastCalls } from './fast-calls.js';
 import { processClock, threadClock, watchCpu } from './cpu-clock.js';
 import { type KernelStart, RUNTIME_HEAP_MB, kernelStart } from './kernel.js';
 import type { RealmCgroup } from '@cathedral/kernel-native';
 import { parseUri } from '../uri.js';
+import { forGuest } from '../guest-error.js';
 import type { Pool, Poolable } from './pool.js';
 import { type CpuWatchdog, addon, processCpuNs, threadCpuNs, watchCpu as nativeWatch } from '@cathedral/kernel-native';
 
 const guestMain = new URL('./guest-main.js', import.meta.url);
+/** The most answers of a guest's fast calls the host keeps for it untaken (./fast-calls.ts). */
+const MAX_HELD_FOR_GUEST = 65536;
 /** A settled promise: what is chained on it runs once the microtasks already queued have. */
 const afterAnswers = Promise.resolve();
 // Generous: a guest's start (lockdown, the parser) can take seconds on a loaded machine.
@@ -439,6 +442,54 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     message: problem,
     details: { problem: `the guest's answer cannot cross to the host: ${problem}`, rule: 'answers from a guest are plain data, capabilities or bytes, bounded in size and nesting' },
   }));
+  // A guest's fast calls of the capabilities it holds (./fast-calls.ts):
+  // checked as its CapTP calls are (./inbound.ts: only methods of what the
+  // host exported), run through the boundary on the same capability
+  // functions, so the gate checks, meters and copies them alike. An answer
+  // that is not plain data waits here for the guest's `answers.take(id)`.
+  const heldForGuest = new Map<number, unknown>();
+  const noSuchMethod = () =>
+    forGuest(
+      makeError('GUEST', {
+        operation: 'call into the host',
+        realm: name,
+        problem: 'no such method on a capability the host handed over',
+        rule: 'a guest calls the methods of the capabilities it holds, and nothing else',
+      }),
+    );
+  const serveGuest = serveFastCalls(
+    message => channel.send(message),
+    ([slot, method], args) => {
+      const exported = typeof slot === 'string' ? link.exported(slot) : undefined;
+      if ((typeof exported !== 'object' && typeof exported !== 'function') || exported === null) throw noSuchMethod();
+      if ((method !== null && typeof method !== 'string') || !boundary.answers(exported, method)) throw noSuchMethod();
+      return boundary.invoke(exported, method, args);
+    },
+    thrown => boundary.refusal(thrown),
+    (id, value) => {
+      // Taken at once by a guest that follows the protocol; one that does not is not kept more for it.
+      if (heldForGuest.size < MAX_HELD_FOR_GUEST) heldForGuest.set(id, value);
+    },
+    2,
+  );
+  const answers = Far('HeldAnswers', {
+    take: (id: unknown) => {
+      const key = typeof id === 'number' ? id : Number.NaN;
+      if (!heldForGuest.has(key)) {
+        throw forGuest(
+          makeError('GUEST', {
+            operation: 'take an answer',
+            realm: name,
+            problem: `no answer ${String(id).slice(0, 40)} is held for the guest`,
+            rule: `an answer that is not plain data is taken once, and at most ${MAX_HELD_FOR_GUEST} wait at a time`,
+          }),
+        );
+      }
+      const value = heldForGuest.get(key);
+      heldForGuest.delete(key);
+      return value;
+    },
+  });
   // The warm child this realm took is replaced once the realm is done starting: after its first call, or its end.
   let refill = started.refill;
   const refilled = () => {
@@ -456,6 +507,7 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     timers.clear();
     captp.abort(new Error(`the realm ended (${reason})`));
     fast.rejectAll();
+    heldForGuest.clear();
     started.stop();
     channel.close();
     publish({ event: 'ended', realm: name, tier, reason, ...(cpu === undefined || now === undefined ? {} : { cpuMs: (now - cpu.base) / 1e6 }) });
@@ -480,6 +532,9 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     live: gate.isLive,
     violation: problem => end(`crashed: protocol error (${problem})`),
     fast: message => void fast.onReturn(message),
+    call: message => {
+      if (gate.isLive()) serveGuest(message);
+    },
     waiting,
   });
   const ready = new Promise<ReadyInfo>((resolve, reject) => {
@@ -579,6 +634,7 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
       roots: Object.fromEntries(parts.roots),
       caps,
       services,
+      answers,
       authority,
       ...(main?.record === undefined ? {} : { mainRecord: main.record }),
       ...(kernel?.lowered === true ? { lowered: true } : {}),
@@ -640,7 +696,7 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     });
     exports[key] = (...args: unknown[]): Promise<unknown> => {
       if (!gate.isLive()) return Promise.reject(ended(operation));
-      const answered = fast.call(index, args, fastSettle) ?? overCapTP(() => E(guest).call(key, args.map(arg => boundary.out(gate.wrap(arg, 'argument')))));
+      const answered = fast.call([index], args, fastSettle) ?? overCapTP(() => E(guest).call(key, args.map(arg => boundary.out(gate.wrap(arg, 'argument')))));
       // After this turn (./pool.ts): the caller's continuation runs first.
       if (refill !== undefined) void answered.then(refilled, refilled);
       return answered;

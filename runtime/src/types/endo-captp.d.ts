@@ -9,6 +9,7 @@ declare module '@endo/captp' {
     onReject?: (error: unknown) => void;
     /** Called once for each value this side exports, with its slot (`o+N`, `p+N`). */
     exportHook?: (value: unknown, slot: string) => void;
+    importHook?: (value: unknown, slot: string) => void;
     gcImports?: boolean;
   }
   export const makeCapTP: (ourId: string, send: (message: unknown) => void, bootstrap?: unknown, options?: CapTPOptions) => CapTP;
