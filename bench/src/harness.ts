@@ -71,6 +71,8 @@ const tierCallIds = (tier: RemoteTier, n: number): readonly string[] => [
   `rt-${tier}-1cpu-captp`,
   `rt-${tier}-2cpu-raw`,
   `rt-${tier}-2cpu-captp`,
+  `out-${tier}-1cpu-raw`,
+  `out-${tier}-2cpu-raw`,
   `out-${tier}-1cpu-captp`,
   `out-${tier}-2cpu-captp`,
   `tput1-${tier}-captp`,

@@ -8,7 +8,9 @@
  * `callOut(target, n)` makes n sequential `E(target).ping(i)` calls back.
  *
  * It also answers raw ping-pong on the same channel, with no CapTP: a
- * message `{ echo: n }` is sent back as it is. CapTP's own messages all have
+ * message `{ echo: n }` is sent back as it is; and makes it the other way:
+ * on `{ echoOut: n }` it sends n sequential `{ back: i }`, each once the
+ * host echoed the one before, then `{ echoOutDone: answered }`. CapTP's own messages all have
  * a `type` and never an `echo`, so the two never mix.
  *
  * What it deliberately does not do: load modules into a compartment, or wrap
@@ -67,8 +69,24 @@ const bootstrap = Far('RawGuest', {
 });
 const { dispatch } = makeCapTP('raw-guest', message => channel.send(message), bootstrap);
 
+// Raw ping-pong the other way: on `{ echoOut: n }`, n sequential `{ back: i }`, each sent once the host echoed the last; then `{ echoOutDone: answered }`.
+let backs: ((i: unknown) => void) | undefined;
+const echoOut = async (n: number) => {
+  let answered = 0;
+  for (let i = 0; i < n; i += 1) {
+    const back = await new Promise(resolve => {
+      backs = resolve;
+      channel.send({ back: i });
+    });
+    if (back === i) answered += 1;
+  }
+  channel.send({ echoOutDone: answered });
+};
+
 channel.onMessage(message => {
   if (typeof message === 'object' && message !== null && 'echo' in message) channel.send(message);
+  else if (typeof message === 'object' && message !== null && 'back' in message) backs?.((message as { back: unknown }).back);
+  else if (typeof message === 'object' && message !== null && 'echoOut' in message) void echoOut(Number((message as { echoOut: unknown }).echoOut));
   else dispatch(message);
 });
 channel.send({ ready: true, tid, pid: process.pid });

@@ -27,6 +27,8 @@ export interface RawGuest {
   ping(x: number): Promise<unknown>;
   /** Stock CapTP the other way: the guest makes n sequential `E(hostFar).ping(i)`; resolves with how many answered right. */
   callOut(n: number): Promise<unknown>;
+  /** Raw ping-pong the other way: the guest sends n sequential messages, each echoed by the host; resolves with how many came back right. */
+  echoOut(n: number): Promise<unknown>;
   /** Ends the thread or process and resolves once it has gone. */
   stop(): Promise<void>;
 }
@@ -74,19 +76,24 @@ const startTransport = (tier: RemoteTier): Transport => {
 export const startRawGuest = async (tier: RemoteTier): Promise<RawGuest> => {
   const transport = startTransport(tier);
   const echoes = new Map<number, () => void>();
+  let outDone: ((answered: number) => void) | undefined;
   let onReady: (end: End | undefined) => void = () => {};
   const ready = new Promise<End | undefined>(resolve => {
     onReady = resolve;
   });
   const captp = makeCapTP('raw-host', message => transport.send(message));
   transport.onMessage(message => {
-    const m = message as { echo?: number; ready?: boolean; tid?: number; pid?: number };
+    const m = message as { echo?: number; back?: number; echoOutDone?: number; ready?: boolean; tid?: number; pid?: number };
     if (m.ready === true) {
       if (tier === 'process' && typeof m.pid === 'number') onReady({ kind: 'process', pid: m.pid });
       else if (tier === 'worker' && typeof m.tid === 'number') onReady({ kind: 'thread', pid: process.pid, tid: m.tid });
       else onReady(undefined);
     }
-    else if (typeof m.echo === 'number') {
+    else if (typeof m.back === 'number') transport.send({ back: m.back });
+    else if (typeof m.echoOutDone === 'number') {
+      outDone?.(m.echoOutDone);
+      outDone = undefined;
+    } else if (typeof m.echo === 'number') {
       echoes.get(m.echo)?.();
       echoes.delete(m.echo);
     } else captp.dispatch(message);
@@ -103,6 +110,11 @@ export const startRawGuest = async (tier: RemoteTier): Promise<RawGuest> => {
       }),
     ping: x => E(bootstrap).ping!(x),
     callOut: n => E(bootstrap).callOut!(hostFar, n),
+    echoOut: n =>
+      new Promise<number>(resolve => {
+        outDone = resolve;
+        transport.send({ echoOut: n });
+      }),
     stop: async () => {
       captp.abort();
       await transport.stop();
