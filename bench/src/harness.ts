@@ -137,7 +137,7 @@ const sections = (profile: Profile): readonly Section[] => {
       ids: ['spawn-process-warm', 'spawn-process-warm-vs-cold', 'spawn-process-confined'],
       run: async () => benchWarmSpawn(await getHost(), profile.warmSpawn),
     },
-    { label: 'net: fetch through the capability vs direct http.request', ids: ['net-fetch-host', 'net-fetch-compartment', 'net-fetch-process', 'net-fetch-process-bare'], run: () => benchNetFetch(profile.net) },
+    { label: 'net: fetch through the capability vs direct http.request', ids: ['net-fetch-host', 'net-fetch-compartment', 'net-fetch-process', 'net-fetch-compartment-less-noop', 'net-fetch-process-less-noop', 'net-fetch-process-bare', 'net-fetch-process-floor', 'net-fetch-process-vs-floor'], run: () => benchNetFetch(profile.net) },
     { label: 'kernel wall cost (fresh node processes)', ids: ['confine-start', 'confine-syscall'], run: () => benchConfine(profile.confine) },
   );
   list.push({ label: 'lockdown cost (fresh node processes)', ids: ['lockdown', 'lockdown-shims'], run: () => benchLockdown(profile.lockdown) });

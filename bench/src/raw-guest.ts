@@ -83,7 +83,29 @@ const echoOut = async (n: number) => {
   channel.send({ echoOutDone: answered });
 };
 
+// The same the other way with an answer of the host's: on `{ askOut: n }`, n sequential `{ ask: i }`, each once the host answered `{ answer }` to the one before.
+let answers: ((value: unknown) => void) | undefined;
+const askOut = async (n: number) => {
+  let answered = 0;
+  for (let i = 0; i < n; i += 1) {
+    const answer = await new Promise(resolve => {
+      answers = resolve;
+      channel.send({ ask: i });
+    });
+    if (typeof answer === 'object' && answer !== null) answered += 1;
+  }
+  channel.send({ echoOutDone: answered });
+};
+
 channel.onMessage(message => {
+  if (typeof message === 'object' && message !== null && 'answer' in message) {
+    answers?.((message as { answer: unknown }).answer);
+    return;
+  }
+  if (typeof message === 'object' && message !== null && 'askOut' in message) {
+    void askOut(Number((message as { askOut: unknown }).askOut));
+    return;
+  }
   if (typeof message === 'object' && message !== null && 'echo' in message) channel.send(message);
   else if (typeof message === 'object' && message !== null && 'back' in message) backs?.((message as { back: unknown }).back);
   else if (typeof message === 'object' && message !== null && 'echoOut' in message) void echoOut(Number((message as { echoOut: unknown }).echoOut));

@@ -29,6 +29,8 @@ export interface RawGuest {
   callOut(n: number): Promise<unknown>;
   /** Raw ping-pong the other way: the guest sends n sequential messages, each echoed by the host; resolves with how many came back right. */
   echoOut(n: number): Promise<unknown>;
+  /** The same with the host's answer: the guest sends n sequential asks, each answered with what `answer()` settles with; resolves with how many answers were records. */
+  askOut(n: number, answer: () => Promise<unknown>): Promise<unknown>;
   /** Ends the thread or process and resolves once it has gone. */
   stop(): Promise<void>;
 }
@@ -77,19 +79,21 @@ export const startRawGuest = async (tier: RemoteTier): Promise<RawGuest> => {
   const transport = startTransport(tier);
   const echoes = new Map<number, () => void>();
   let outDone: ((answered: number) => void) | undefined;
+  let asker: () => Promise<unknown> = async () => null;
   let onReady: (end: End | undefined) => void = () => {};
   const ready = new Promise<End | undefined>(resolve => {
     onReady = resolve;
   });
   const captp = makeCapTP('raw-host', message => transport.send(message));
   transport.onMessage(message => {
-    const m = message as { echo?: number; back?: number; echoOutDone?: number; ready?: boolean; tid?: number; pid?: number };
+    const m = message as { echo?: number; back?: number; ask?: number; echoOutDone?: number; ready?: boolean; tid?: number; pid?: number };
     if (m.ready === true) {
       if (tier === 'process' && typeof m.pid === 'number') onReady({ kind: 'process', pid: m.pid });
       else if (tier === 'worker' && typeof m.tid === 'number') onReady({ kind: 'thread', pid: process.pid, tid: m.tid });
       else onReady(undefined);
     }
     else if (typeof m.back === 'number') transport.send({ back: m.back });
+    else if (typeof m.ask === 'number') void asker().then(answer => transport.send({ answer }));
     else if (typeof m.echoOutDone === 'number') {
       outDone?.(m.echoOutDone);
       outDone = undefined;
@@ -114,6 +118,12 @@ export const startRawGuest = async (tier: RemoteTier): Promise<RawGuest> => {
       new Promise<number>(resolve => {
         outDone = resolve;
         transport.send({ echoOut: n });
+      }),
+    askOut: (n, answer) =>
+      new Promise<number>(resolve => {
+        asker = answer;
+        outDone = resolve;
+        transport.send({ askOut: n });
       }),
     stop: async () => {
       captp.abort();

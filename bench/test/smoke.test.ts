@@ -64,7 +64,11 @@ const expectedRows = [
   'net-fetch-host',
   'net-fetch-compartment',
   'net-fetch-process',
+  'net-fetch-compartment-less-noop',
+  'net-fetch-process-less-noop',
   'net-fetch-process-bare',
+  'net-fetch-process-floor',
+  'net-fetch-process-vs-floor',
   'confine-start',
   'confine-syscall',
   'lockdown',
@@ -89,11 +93,11 @@ const placed = /^(rt|tput|out)-?/;
 const positive = (value: number | undefined): boolean => value !== undefined && Number.isFinite(value) && value > 0;
 
 /**
- * Rows whose `ours` is, round by round, a difference (a fetch less a no-op
- * call of the same round, bench/src/net-fetch.ts): a round whose round trip
+ * Rows whose `ours` is, round by round, a difference (a fetch less a round
+ * trip of the same round, bench/src/net-fetch.ts): a round whose round trip
  * ran slow gives a negative sample, so their tails need only be finite.
  */
-const differences = new Set(['net-fetch-host', 'net-fetch-compartment', 'net-fetch-process']);
+const differences = new Set(['net-fetch-host', 'net-fetch-compartment', 'net-fetch-process', 'net-fetch-compartment-less-noop', 'net-fetch-process-less-noop', 'net-fetch-process-floor']);
 
 test('bench --quick - produces every row with finite positive figures, a named peer, and a verdict for each target', async t => {
   t.timeout(170_000);
