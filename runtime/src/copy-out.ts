@@ -12,6 +12,10 @@
  *    hands the guest host values through the realm's gate, copies out what
  *    the guest answers, and refuses with `RevokedError` once the realm ended,
  *    so no guest code runs for the host after `terminate()`.
+ * The gate applies the same rule to the functions and Far objects a guest
+ * passes as arguments to host capabilities (`argument`), so a callback the
+ * host keeps refuses once the realm ended too; the gate's own wrappers pass
+ * as they are.
  * Anything else — a guest class instance, a Date, a RegExp, a Map, a promise
  * of another class, a thenable, nesting deeper than 64 — is refused with a
  * `GuestError` naming where in the answer it sits: its prototype or its
@@ -88,6 +92,13 @@ export interface CopyOutOptions {
 export interface CopyOut {
   /** Copies `value`, found at `path` (`transform`, `attack().later`); throws `GuestError` for what cannot cross. */
   readonly value: (value: unknown, path: string) => unknown;
+  /**
+   * Copies an argument the guest passes to a host capability, as `value`
+   * does, except that what `own` says the host already owns (the gate's own
+   * wrappers, wherever they sit in it) passes as it is: the mint rule and
+   * the powerbox know a capability by identity.
+   */
+  readonly argument: (value: unknown, path: string, own: (value: object) => boolean) => unknown;
   /** The guest value a host-side capability made here stands for, so a host that hands it back gives the guest its own. */
   readonly originalOf: (value: unknown) => unknown;
 }
@@ -106,16 +117,22 @@ export const makeCopyOut = ({ realm, isLive, format, wrapArg }: CopyOutOptions):
       allow: 'spawn the realm again',
     });
 
-  const refuse = (path: string, problem: string, allow: string) =>
-    new GuestError({
+  // What is being copied, in refusals: an answer, or (`argument`) an argument.
+  let noun: 'answer' | 'argument' = 'answer';
+  /** A refusal of what sits at `path`; "the answer" and "answer …" in the texts name what is copied. */
+  const refuse = (path: string, problemText: string, allowText: string) => {
+    const problem = noun === 'answer' ? problemText : problemText.replace(/^the answer/, `the ${noun}`);
+    const allow = noun === 'answer' ? allowText : allowText.replace(/^answer /, 'pass ');
+    return new GuestError({
       operation: `receive "${path}"`,
       realm,
       problem,
       rule: 'only plain records and arrays, bytes, promises, errors and capabilities cross from a realm to its host',
       allow,
-      guestName: 'answer',
+      guestName: noun,
       guestMessage: problem,
     });
+  };
 
   const guestError = (error: unknown, path: string): Error => fromGuest(error, { realm, operation: `call "${path}"`, format });
 
@@ -135,12 +152,14 @@ export const makeCopyOut = ({ realm, isLive, format, wrapArg }: CopyOutOptions):
     };
 
   const follow = (promise: Promise<unknown>, path: string): Promise<unknown> => {
+    // What the walk that met the promise let pass, its settled value passes too.
+    const own = owned;
     const followed = new Promise<unknown>((resolve, reject) => {
       const onSettled = [
         (settled: unknown) => {
           if (!isLive()) return reject(revoked(path));
           try {
-            resolve(copyAnswer(settled, path));
+            resolve(own === undefined ? copyAnswer(settled, path) : copyArgument(settled, path, own));
           } catch (error) {
             reject(error);
           }
@@ -159,8 +178,12 @@ export const makeCopyOut = ({ realm, isLive, format, wrapArg }: CopyOutOptions):
     return freeze(followed); // its prototype is the hardened intrinsic: hardened
   };
 
+  // What passes as it is during the current walk (`argument`'s `own`), else nothing.
+  let owned: ((value: object) => boolean) | undefined;
+
   const copy = (value: unknown, path: string, depth: number): unknown => {
     if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return value;
+    if (owned !== undefined && owned(value)) return value;
     if (depth > MAX_DEPTH) throw refuse(path, `the answer nests deeper than ${MAX_DEPTH} levels`, 'answer flatter data');
     if (typeof value === 'function') {
       const known = made.get(value);
@@ -228,9 +251,21 @@ export const makeCopyOut = ({ realm, isLive, format, wrapArg }: CopyOutOptions):
     }
   };
 
+  const copyArgument = (value: unknown, path: string, own: (value: object) => boolean): unknown => {
+    const outer = { owned, noun };
+    owned = own;
+    noun = 'argument';
+    try {
+      return copyAnswer(value, path);
+    } finally {
+      ({ owned, noun } = outer);
+    }
+  };
+
   // Host-side only: frozen, not hardened, to keep spawns cheap.
   return Object.freeze({
     value: copyAnswer,
+    argument: copyArgument,
     originalOf: (value: unknown) => (typeof value === 'object' || typeof value === 'function') && value !== null ? originals.get(value) : undefined,
   });
 };

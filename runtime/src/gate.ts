@@ -21,9 +21,10 @@
  * The gate does not decide what a realm may reach: the resolution table and
  * the powerbox do. It only makes what was reached revocable and accountable.
  */
+import { types } from 'node:util';
 import { Far, getInterfaceOf } from '@endo/pass-style';
 import type { EffectKind } from '@cathedral/sdk';
-import { CathedralError, CeilingError, InvalidArgumentError, IoError, RevokedError, declareEffects, declaredEffect, declaredEffects, restate, stackOf } from '@cathedral/sdk';
+import { CathedralError, CeilingError, GuestError, InvalidArgumentError, IoError, RevokedError, declareEffects, declaredEffect, declaredEffects, restate, stackOf } from '@cathedral/sdk';
 import { describeNode } from '@cathedral/powerbox';
 import { type CopyIn, makeCopyIn } from './copy-in.js';
 import { isGuestFacing, originalOf, toGuestFacing } from './guest-error.js';
@@ -63,6 +64,14 @@ export interface Gate {
   guard<R>(operation: string, target: string | undefined, run: () => R): R;
   /** What a wrapper of this gate forwards to, or undefined for anything else. */
   unwrap(value: unknown): Wrapped | undefined;
+  /**
+   * How a guest's functions and Far objects, passed as arguments, cross into
+   * the host's capabilities: the compartment tier's copy-out rule
+   * (./copy-out.ts), set before the realm's main module runs. Unset (the
+   * remote tiers, whose boundary already made them host capabilities), they
+   * pass as they are.
+   */
+  copyArgumentsWith(copy: (value: unknown, path: string, own: (value: object) => boolean) => unknown): void;
   /** Ends the realm's access: every wrapped thing refuses from now on. */
   revoke(reason: string): void;
   isLive(): boolean;
@@ -85,8 +94,33 @@ const joinUri = (uri: string, path: unknown): string => {
   return uri.endsWith('/') ? `${uri}${path}` : `${uri}/${path}`;
 };
 
+const { isProxy } = types;
+
 export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate => {
   let revokedBecause: string | undefined;
+  let copyArgument: ((value: unknown, path: string, own: (value: object) => boolean) => unknown) | undefined;
+  const isOwn = (value: object): boolean => originals.has(value);
+  /**
+   * The guest's arguments as the host's capability receives them
+   * (`copyArgumentsWith`): a guest function or Far object becomes a
+   * capability over it that refuses once the realm ended, so no guest code
+   * runs for the host after `terminate()`. Anything else passes as it is,
+   * for the capability to check: a Proxy is never walked here (its traps
+   * would run in the host), and data is read by the capability once.
+   */
+  const crossing = (operation: string, args: unknown[]): unknown[] => {
+    const copy = copyArgument;
+    if (copy === undefined) return args;
+    let out: unknown[] | undefined;
+    for (let i = 0; i < args.length; i += 1) {
+      const arg = args[i];
+      if (typeof arg !== 'function' && (typeof arg !== 'object' || arg === null || isProxy(arg) || isOwn(arg) || getInterfaceOf(arg) === undefined)) continue;
+      if (typeof arg === 'function' && isOwn(arg)) continue;
+      out ??= [...args];
+      out[i] = copy(arg, `${operation} argument ${i + 1}`, isOwn);
+    }
+    return out ?? args;
+  };
   const wrappers = new WeakMap<object, unknown>();
   const originals = new WeakMap<object, Wrapped>();
   const roots = new Map<string, object>();
@@ -122,7 +156,14 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
     if (error instanceof CathedralError) {
       // Names the realm, and the URI as the guest wrote it where the gate knows it.
       // A refusal made for another realm (a child's) keeps its realm.
-      return toGuestFacing(restate(error, { realm: error.realm ?? realm, target: target ?? error.target, problem: explain(error, target) }));
+      const problem = explain(error, target);
+      if (error instanceof GuestError && error.location !== undefined) {
+        // A guest function the host called failed (a callback): it fails back to
+        // the guest with no `file:line:column` text, as at the remote tiers.
+        const unlocated = problem.replace(` (at ${error.location})`, '');
+        return toGuestFacing(restate(error, { realm: error.realm ?? realm, target: target ?? error.target, problem: unlocated, location: undefined } as never));
+      }
+      return toGuestFacing(restate(error, { realm: error.realm ?? realm, target: target ?? error.target, problem }));
     }
     // Never String() a value of unknown origin here: a guest's toString would run in the host.
     const what = error instanceof Error ? stackOf(error) : `a thrown ${typeof error}`;
@@ -187,7 +228,7 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
           allow: `add "${effect}" to the realm's ceiling when spawning it`,
         });
       }
-      return Reflect.apply(method, target, args);
+      return Reflect.apply(method, target, crossing(name, args));
     }, childUri, label);
   };
 
@@ -258,7 +299,7 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
 
   // An arrow reaches nothing but the frozen Function.prototype: freezing it is all harden would do.
   const wrapFunction = (fn: (...args: unknown[]) => unknown, label: string) =>
-    Object.freeze((...args: unknown[]) => deliver('call', label, () => Reflect.apply(fn, undefined, args), undefined, label));
+    Object.freeze((...args: unknown[]) => deliver('call', label, () => Reflect.apply(fn, undefined, crossing('call', args)), undefined, label));
 
   const bindRoot = (node: unknown, uri: string): void => {
     roots.set(uri.endsWith('://') ? uri.slice(0, -3) : uri, node as object);
@@ -279,6 +320,9 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
     unwrap: (value: unknown) => (typeof value === 'object' && value !== null ? originals.get(value) : undefined),
     wrap: <T>(value: T, label: string): T => wrapValue(value, undefined, label) as T,
     guard,
+    copyArgumentsWith: (copy: (value: unknown, path: string, own: (value: object) => boolean) => unknown) => {
+      copyArgument = copy;
+    },
     revoke: (reason: string) => {
       revokedBecause ??= reason;
     },

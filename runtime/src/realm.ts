@@ -158,13 +158,6 @@ export const makeCompartmentRealm = async (
     importHook,
     importNowHook,
   } as never);
-  let namespace: Record<string, unknown>;
-  try {
-    namespace = await loader.importMain(compartment, spec.main);
-  } catch (error) {
-    record.terminate('the main module failed to load');
-    throw fromGuest(error, { realm: name, operation: `import ${JSON.stringify(spec.main)}`, format });
-  }
   const copy: CopyOut = makeCopyOut({
     realm: name,
     isLive: gate.isLive,
@@ -172,6 +165,15 @@ export const makeCompartmentRealm = async (
     // A capability this realm answered earlier goes back as the guest's own value; anything else through the gate.
     wrapArg: value => copy.originalOf(value) ?? gate.wrap(value, 'argument'),
   });
+  // What the guest passes to host capabilities crosses by the same rule as what it answers, from its first line on.
+  gate.copyArgumentsWith(copy.argument);
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = await loader.importMain(compartment, spec.main);
+  } catch (error) {
+    record.terminate('the main module failed to load');
+    throw fromGuest(error, { realm: name, operation: `import ${JSON.stringify(spec.main)}`, format });
+  }
   let exports: Readonly<Record<string, unknown>>;
   try {
     exports = wrapExports(namespace, copy);

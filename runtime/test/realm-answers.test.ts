@@ -133,3 +133,40 @@ test('answers - a Proxy posing as a promise is refused, not followed', async t =
   t.true(isCathedralError(error, 'GUEST'), String(error));
   t.regex(error!.message, /posing as a promise/);
 });
+
+test('arguments - a guest function or Far object passed to a host capability is a capability over it that refuses once the realm ended; the gate\'s own wrappers and data pass as they are', async t => {
+  const host = await createHost({ console: quiet, report: quiet });
+  const got: unknown[] = [];
+  const sink = Far('Sink', { keep: (...args: unknown[]) => void got.push(...args) });
+  const seen = Far('Seen', { same: (node: unknown) => node });
+  const realm = await host.spawn({
+    tier: 'compartment',
+    main: 'app://main.js',
+    realms: {
+      app: memory({
+        'main.js': `
+          export const pass = async () => {
+            const node = await resolve('app://main.js');
+            const fn = () => 'called back';
+            const listener = Far('Listener', { hear: x => 'heard ' + x });
+            await sink.keep(fn, listener, node, { n: 1 });
+            await sink.keep(fn);
+            return (await seen.same(node)) === node;
+          };`,
+      }),
+    },
+    caps: { sink, seen },
+  });
+  t.true(await call<boolean>(realm, 'pass'), 'a node handed back to the guest is the one it passed');
+  const [fn, listener, node, data, again] = got as [() => Promise<unknown>, { hear(x: string): Promise<unknown> }, object, { n: number }, unknown];
+  t.is(getInterfaceOf(node), 'Alleged: File', "a node the guest holds reaches the host as the gate's wrapper");
+  t.deepEqual(data, { n: 1 });
+  t.is(again, fn, 'one capability per guest function');
+  t.is(await fn(), 'called back', 'a guest function reaches the host as a capability over it');
+  t.is(await listener.hear('x'), 'heard x', 'a guest Far object, likewise');
+  await realm.terminate();
+  for (const kept of [() => fn(), () => listener.hear('y')]) {
+    const refusal = await t.throwsAsync(kept());
+    t.true(isCathedralError(refusal, 'REVOKED'), 'which refuses once the realm ended: no guest code runs for the host after terminate()');
+  }
+});
