@@ -195,9 +195,12 @@ export const makeCopyOut = ({ realm, isLive, format, wrapArg }: CopyOutOptions):
       return host;
     }
     if (Reflect.apply(typedArrayKind, value, []) === 'Uint8Array') return ownBytes(value as Uint8Array);
+    const copied = copies.get(value);
+    if (copied !== undefined) return copied;
     if (Array.isArray(value)) {
       const length = value.length;
       const out: unknown[] = [];
+      copies.set(value, out);
       for (let i = 0; i < length; i += 1) {
         const desc = Object.getOwnPropertyDescriptor(value, i);
         out.push(desc !== undefined && 'value' in desc ? copy(desc.value, `${path}[${i}]`, depth + 1) : undefined);
@@ -229,6 +232,7 @@ export const makeCopyOut = ({ realm, isLive, format, wrapArg }: CopyOutOptions):
     }
     if (proto === Object.prototype || proto === null) {
       const out: Record<string, unknown> = {};
+      copies.set(value, out);
       for (const [key, desc] of Object.entries(Object.getOwnPropertyDescriptors(value))) {
         if (key === 'then' && (!('value' in desc) || typeof desc.value === 'function')) {
           throw refuse(path, 'the answer is a thenable (a record with a `then` function or getter), which the host would run as a promise', 'answer a promise, or rename `then`');
@@ -242,12 +246,21 @@ export const makeCopyOut = ({ realm, isLive, format, wrapArg }: CopyOutOptions):
     throw refuse(path, `the answer holds ${what}, which cannot cross to the host`, 'answer plain records, arrays, strings, numbers, bytes, promises or Far objects');
   };
 
+  // Each container of the answer being copied, to its copy: data shared
+  // within one answer stays shared (a DAG took time exponential in its depth
+  // to copy, once per path), and a cycle is copied as a cycle. Fresh per answer.
+  let copies = new Map<object, unknown>();
+
   // A guest Proxy's trap may throw while its answer is copied: what reaches the host is a GuestError, never the thrown value.
   const copyAnswer = (value: unknown, path: string): unknown => {
+    const outer = copies;
+    copies = new Map();
     try {
       return copy(value, path, 0);
     } catch (error) {
       throw guestError(error, path);
+    } finally {
+      copies = outer;
     }
   };
 
