@@ -95,6 +95,22 @@ const joinUri = (uri: string, path: unknown): string => {
 };
 
 const { isProxy } = types;
+const PASS_STYLE = Symbol.for('passStyle');
+
+/**
+ * Whether a guest's object is a Far object, read without running any of its
+ * code: a Far object's prototype is a frozen record tagged `remotable`
+ * (@endo/pass-style). Only its own prototype is looked at, and only when
+ * that is no Proxy (`getInterfaceOf` looks up the chain, where a guest's
+ * Proxy would trap in the host).
+ */
+const isFarObject = (value: object): boolean => {
+  if (isProxy(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (typeof proto !== 'object' || proto === null || isProxy(proto)) return false;
+  const tag = Object.getOwnPropertyDescriptor(proto, PASS_STYLE);
+  return tag !== undefined && 'value' in tag && tag.value === 'remotable';
+};
 
 export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate => {
   let revokedBecause: string | undefined;
@@ -114,8 +130,7 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
     let out: unknown[] | undefined;
     for (let i = 0; i < args.length; i += 1) {
       const arg = args[i];
-      if (typeof arg !== 'function' && (typeof arg !== 'object' || arg === null || isProxy(arg) || isOwn(arg) || getInterfaceOf(arg) === undefined)) continue;
-      if (typeof arg === 'function' && isOwn(arg)) continue;
+      if (typeof arg === 'function' ? isOwn(arg) : typeof arg !== 'object' || arg === null || isOwn(arg) || !isFarObject(arg)) continue;
       out ??= [...args];
       out[i] = copy(arg, `${operation} argument ${i + 1}`, isOwn);
     }
