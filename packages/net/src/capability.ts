@@ -16,11 +16,11 @@ import { Far } from '@endo/far';
 import type { EffectKind } from '@cathedral/sdk';
 import { declareEffects, isCathedralError, isEffectKind } from '@cathedral/sdk';
 import { netEffects } from './effects.js';
-import { type FetchResponse, makeUrlParser, runFetch } from './fetch.js';
+import { type FetchContext, type FetchResponse, InFlight, makeUrlParser, runFetch } from './fetch.js';
 import { type Meter, type NetBudget, giveAll, makeMeter, takeAll } from './meter.js';
 import { type Peer, formatPeer, parsePeer } from './peer.js';
 import { makePolicy, parsePeers } from './policy.js';
-import { invalid, ioFailure, notAllowed, outsideCeiling, revoked, unsupported } from './refusals.js';
+import { asText, invalid, ioFailure, notAllowed, outsideCeiling, revoked, unsupported } from './refusals.js';
 import { type NetListener, type NetStream, type Scope, makeListener, makeStream } from './stream.js';
 import type { Transport } from './transport.js';
 
@@ -107,8 +107,7 @@ export const makeCapability = ({ transport, peers, options, netMeters, maxRespon
     parsedPeers.set(input as string, peer);
     return peer;
   };
-  const urls = makeUrlParser();
-  const asText = (value: unknown) => (typeof value === 'string' ? value.slice(0, 300) : typeof value === 'number' ? String(value) : '');
+  const fetching = new InFlight();
 
   const connect = async (peerIn: unknown): Promise<NetStream> => {
     const asked = asText(peerIn);
@@ -133,33 +132,27 @@ export const makeCapability = ({ transport, peers, options, netMeters, maxRespon
     return makeStream(conn, formatPeer(peer), scope);
   };
 
-  const fetch = async (url: unknown, init?: unknown): Promise<FetchResponse> => {
-    const asked = asText(url);
-    scope.checkEffect('net.connect', 'fetch', asked);
-    scope.assertLive('fetch', asked);
-    client ??= transport.makeHttpClient() ?? null;
-    if (client === null) {
-      throw unsupported({ operation: 'fetch', target: asked, realm }, 'this network carries streams, not HTTP', 'use connect() and speak the protocol over the stream');
-    }
-    takeAll(meters, 'handles', 1, { operation: 'fetch', target: asked, realm });
-    try {
-      return await runFetch(url, init, {
-        realm,
-        url: urls,
-        parse: text => parse('fetch', text),
-        check: (operation, text, peer) => policy.checkConnect(operation, text, peer, realm),
-        assertLive: scope.assertLive,
-        client,
-        charge: (bytes, target) => takeAll(meters, 'netBytes', bytes, { operation: 'fetch', target, realm }),
-        onAbort: abort => scope.track(reason => abort(revoked({ operation: 'fetch', target: asked, realm }, reason))),
-        maxResponseBytes,
-      });
-    } catch (error) {
-      if (isCathedralError(error)) throw error;
-      throw ioFailure({ operation: 'fetch', target: asked, realm }, error);
-    } finally {
-      giveAll(meters, 'handles', 1);
-    }
+  const fetchContext: FetchContext = {
+    realm,
+    url: makeUrlParser(),
+    parse: text => parse('fetch', text),
+    check: (operation, text, peer) => policy.checkConnect(operation, text, peer, realm),
+    assertLive: scope.assertLive,
+    begin: asked => {
+      scope.checkEffect('net.connect', 'fetch', asked);
+      scope.assertLive('fetch', asked);
+      client ??= transport.makeHttpClient() ?? null;
+      if (client === null) {
+        throw unsupported({ operation: 'fetch', target: asked, realm }, 'this network carries streams, not HTTP', 'use connect() and speak the protocol over the stream');
+      }
+      takeAll(meters, 'handles', 1, { operation: 'fetch', target: asked, realm });
+      return client;
+    },
+    end: () => giveAll(meters, 'handles', 1),
+    charge: (bytes, at) => takeAll(meters, 'netBytes', bytes, at),
+    inFlight: fetching,
+    failure: (error, asked) => (isCathedralError(error) ? error : ioFailure({ operation: 'fetch', target: asked, realm }, error)),
+    maxResponseBytes,
   };
 
   const listen = async (whereIn: unknown): Promise<NetListener> => {
@@ -196,7 +189,7 @@ export const makeCapability = ({ transport, peers, options, netMeters, maxRespon
 
   const cap = declareEffects(Far('Net', {
     connect: (peer: string) => connect(peer),
-    fetch: (url: string, init?: Record<string, unknown>) => fetch(url, init),
+    fetch: (url: string, init?: Record<string, unknown>) => runFetch(url, init, fetchContext),
     listen: (where: string | number) => listen(where),
     peers: () => harden({ peers: policy.peers, listen: policy.listens }),
   }), netEffects.Net);
@@ -207,6 +200,7 @@ export const makeCapability = ({ transport, peers, options, netMeters, maxRespon
       revokedBecause = reason;
       for (const close of [...open]) close(reason);
       open.clear();
+      fetching.abortAll(asked => revoked({ operation: 'fetch', target: asked, realm }, reason));
       client?.close();
     },
   });

@@ -57,17 +57,19 @@ export const makeMeter = (budget: NetBudget = {}): Meter => {
   });
 };
 
-/** Charges every meter or none. */
+/**
+ * Charges every meter or none. Called for each piece of a response, so it
+ * keeps no list of what it charged: on a refusal, the meters before the one
+ * that refused are the ones to give back.
+ */
 export const takeAll = (meters: readonly Meter[], kind: MeterKind, amount: number, at: At): void => {
-  const taken: Meter[] = [];
-  try {
-    for (const meter of meters) {
-      meter.take(kind, amount, at);
-      taken.push(meter);
+  for (let i = 0; i < meters.length; i += 1) {
+    try {
+      (meters[i] as Meter).take(kind, amount, at);
+    } catch (error) {
+      for (let j = 0; j < i; j += 1) (meters[j] as Meter).give(kind, amount);
+      throw error;
     }
-  } catch (error) {
-    for (const meter of taken) meter.give(kind, amount);
-    throw error;
   }
 };
 

@@ -13,6 +13,9 @@ import { BudgetExceededError, CeilingError, InvalidArgumentError, IoError, Refus
 export const invalid = (operation: string, target: string | undefined, problem: string, rule: string, allow?: string) =>
   new InvalidArgumentError({ operation, target, problem, rule, allow });
 
+/** What the caller asked for, as refusals name it: a string cut to 300 characters, a port number, or nothing. */
+export const asText = (value: unknown): string => (typeof value === 'string' ? value.slice(0, 300) : typeof value === 'number' ? String(value) : '');
+
 const quoteList = (peers: readonly string[]): string => `[${peers.map(p => `'${p}'`).join(', ')}]`;
 
 /** The peer is not among those the capability reaches. */

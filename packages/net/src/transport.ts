@@ -56,10 +56,10 @@ export interface HopResponse {
 }
 
 export interface HopControl {
-  /** Called with the size of each incoming piece (headers, body chunks); throwing aborts the exchange. */
-  readonly charge: (bytes: number) => void;
-  /** Registers how to abort the exchange (revocation); returns a function that unregisters it. */
-  readonly onAbort: (abort: (reason: Error) => void) => () => void;
+  /** Called with the size of each incoming piece (headers, body chunks); throwing aborts the exchange. Call it as a method. */
+  charge(bytes: number): void;
+  /** Registers how to abort the exchange (revocation); returns a function that unregisters it. Call it as a method. */
+  onAbort(abort: (reason: Error) => void): () => void;
 }
 
 /** The HTTP client of one capability: its own connection pool, closed with it. */

@@ -112,6 +112,11 @@ export const startHttp = async (name: string, options: { host?: string; port?: n
           res.setHeader('toString', ['t1', 't2']);
           res.end('odd');
           return;
+        case '/cut':
+          // Promises 100 bytes, sends 5, then drops the connection.
+          res.writeHead(200, { 'content-length': '100' });
+          res.write('hello', () => res.socket?.destroy());
+          return;
         case '/big':
           res.end(Buffer.alloc(Number(url.searchParams.get('n') ?? 0), 97));
           return;

@@ -149,3 +149,29 @@ test('fetch - a URL asked again is checked again: only its parse is remembered',
   for (let i = 0; i < 2; i += 1) t.true(isCathedralError(await t.throwsAsync(other.fetch('http://user:pw@127.0.0.1:1/x')), 'INVALID_ARGUMENT'), 'a refused URL is refused every time');
   await server.close();
 });
+
+test('fetch - a response cut short is an IO error naming ECONNRESET, and its handle is given back', async t => {
+  const server = await startHttp('a');
+  const net = makeNet();
+  const cap = net.allow([`127.0.0.1:${server.port}`]);
+  const error = await t.throwsAsync(cap.fetch(`http://127.0.0.1:${server.port}/cut`));
+  t.true(isCathedralError(error, 'IO'), String(error));
+  t.regex(error?.message ?? '', /ECONNRESET/);
+  t.is(net.used().handles, 0);
+  t.is(text((await cap.fetch(`http://127.0.0.1:${server.port}/hello`)).body), 'hello from a', 'the capability goes on');
+  await server.close();
+});
+
+test('fetch - a finished fetch is no longer tracked: revoking afterwards aborts nothing and refuses the next', async t => {
+  const server = await startHttp('a');
+  const net = makeNet();
+  const cap = net.allow([`127.0.0.1:${server.port}`]);
+  const url = `http://127.0.0.1:${server.port}/hello`;
+  const answers = await Promise.all([cap.fetch(url), cap.fetch(url), cap.fetch(url)]);
+  t.deepEqual(answers.map(a => text(a.body)), ['hello from a', 'hello from a', 'hello from a']);
+  t.is(net.used().handles, 0);
+  t.true(net.revoke(cap, 'done'));
+  t.true(isCathedralError(await t.throwsAsync(cap.fetch(url)), 'REVOKED'));
+  t.is(net.used().handles, 0);
+  await server.close();
+});
