@@ -39,6 +39,8 @@ import { GuestError, RevokedError, ownBytes } from '@cathedral/sdk';
 import { fromGuest } from './guest-error.js';
 
 const MAX_DEPTH = 64;
+/** `copies` outside a walk: a walk always brings its own (a realm need not hold an empty Map for it). */
+const NO_WALK: Map<object, unknown> = new Map();
 
 const { defineProperty, freeze, preventExtensions } = Object;
 
@@ -249,7 +251,7 @@ export const makeCopyOut = ({ realm, isLive, format, wrapArg }: CopyOutOptions):
   // Each container of the answer being copied, to its copy: data shared
   // within one answer stays shared (a DAG took time exponential in its depth
   // to copy, once per path), and a cycle is copied as a cycle. Fresh per answer.
-  let copies = new Map<object, unknown>();
+  let copies = NO_WALK;
 
   // A guest Proxy's trap may throw while its answer is copied: what reaches the host is a GuestError, never the thrown value.
   const copyAnswer = (value: unknown, path: string): unknown => {
