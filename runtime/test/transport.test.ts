@@ -266,7 +266,8 @@ test('fast calls - the guest answers a primitive in the same turn, a promise onc
   }];
   const serve = serveFastCalls(
     message => sent.push(message as unknown[]),
-    ([index], args) => {
+    (message, args) => {
+      const index = message[1];
       const fn = typeof index === 'number' ? exports[index] : undefined;
       if (fn === undefined) throw new RangeError(`no export ${String(index)}`);
       return Reflect.apply(fn, undefined, args);
@@ -313,8 +314,8 @@ test('fast calls - the guest\'s calls of host capabilities are numbered below ze
   const served: unknown[] = [];
   const serve = serveFastCalls(
     message => answers.push(message as unknown[]),
-    ([slot, method], args) => {
-      if (slot !== 'o+3' || method !== 'read') throw new TypeError('no such method');
+    (message, args) => {
+      if (message[1] !== 'o+3' || message[2] !== 'read') throw new TypeError('no such method');
       served.push(args);
       return `read ${String(args[0])}`;
     },

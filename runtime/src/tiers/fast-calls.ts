@@ -111,7 +111,8 @@ export const makeFastCaller = (
     const promise = new Promise<unknown>((resolve, reject) => pending.set(id, { resolve, reject, settle }));
     waiting(1);
     // The copy is this call's own fresh array: the message is made of it.
-    message.unshift(id, ...head);
+    if (head.length === 1) message.unshift(id, head[0]);
+    else message.unshift(id, ...head);
     send(message);
     return promise;
   };
@@ -166,16 +167,18 @@ export const makeFastCaller = (
 };
 
 /**
- * The answering end. `invoke(head, args)` runs what the call's head names
- * (its first `headLength` elements after the id: the guest's `[index]`, the
- * host's `[slot, method]`); it may throw, or answer a promise, and a head
- * that names nothing callable is its to refuse (by throwing). `refuse(thrown)`
+ * The answering end. `invoke(message, args)` runs what the call's head
+ * names (the `headLength` elements after the id: the guest's `message[1]`,
+ * an export's index; the host's `message[1]` and `message[2]`, a slot and a
+ * method), with `args`, the rest, checked; it may throw, or answer a
+ * promise, and a head that names nothing callable is its to refuse (by
+ * throwing). `refuse(thrown)`
  * is the refusal record the caller should receive for a thrown value;
  * `hold(id, value)` keeps an answer that is not plain data for CapTP.
  */
 export const serveFastCalls = (
   send: (message: unknown) => void,
-  invoke: (head: readonly unknown[], args: unknown[]) => unknown,
+  invoke: (message: readonly unknown[], args: unknown[]) => unknown,
   refuse: (thrown: unknown) => unknown,
   hold: (id: number, value: unknown) => void,
   headLength = 1,
@@ -196,12 +199,11 @@ export const serveFastCalls = (
   return (message: readonly unknown[]): void => {
     const id = message[0];
     if (typeof id !== 'number' || message.length <= headLength) return;
-    const head = message.slice(1, 1 + headLength);
     const args = message.slice(1 + headLength);
     if (acceptPlainList(args) !== undefined) return;
     let result: unknown;
     try {
-      result = invoke(head, args);
+      result = invoke(message, args);
     } catch (error) {
       fail(id, error);
       return;

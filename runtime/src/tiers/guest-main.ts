@@ -228,7 +228,8 @@ const startRealm = async (init: Init, sendFast: (message: unknown) => void): Pro
   const held = new Map<number, unknown>();
   const serveRealm = serveFastCalls(
     sendFast,
-    ([index], args) => {
+    (message, args) => {
+      const index = message[1];
       const value = typeof index === 'number' ? callable[index] : undefined;
       if (value === undefined) throw new TypeError(`no exported function at ${String(index)}`);
       return Reflect.apply(value, undefined, args);

@@ -459,7 +459,9 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
     );
   const serveGuest = serveFastCalls(
     message => channel.send(message),
-    ([slot, method], args) => {
+    (message, args) => {
+      const slot = message[1];
+      const method = message[2];
       const exported = typeof slot === 'string' ? link.exported(slot) : undefined;
       if ((typeof exported !== 'object' && typeof exported !== 'function') || exported === null) throw noSuchMethod();
       if ((method !== null && typeof method !== 'string') || !boundary.answers(exported, method)) throw noSuchMethod();
@@ -694,9 +696,10 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
       other: (got: FastOther): Promise<unknown> => (got.kind === 'refusal' ? settle(encodeRefusal(got.refusal)) : overCapTP(() => E(guest).take(got.id))),
       ended: () => ended(operation),
     });
+    const head = Object.freeze([index]);
     exports[key] = (...args: unknown[]): Promise<unknown> => {
       if (!gate.isLive()) return Promise.reject(ended(operation));
-      const answered = fast.call([index], args, fastSettle) ?? overCapTP(() => E(guest).call(key, args.map(arg => boundary.out(gate.wrap(arg, 'argument')))));
+      const answered = fast.call(head, args, fastSettle) ?? overCapTP(() => E(guest).call(key, args.map(arg => boundary.out(gate.wrap(arg, 'argument')))));
       // After this turn (./pool.ts): the caller's continuation runs first.
       if (refill !== undefined) void answered.then(refilled, refilled);
       return answered;
