@@ -96,7 +96,7 @@ export const fullProfile: Profile = Object.freeze({
   read: Object.freeze({ rounds: 41, warmup: 4, batch: 200 }),
   memory: Object.freeze({ rounds: 5, realms: 1000, isolates: 100, heavy: 4, heavyWarmup: 1, heavyRounds: 3 }),
   tierSpawn: Object.freeze({ rounds: 11, warmup: 1 }),
-  calls: Object.freeze({ rounds: 21, warmup: 2, batch: 100, flightBatch: 500, inFlight: 100 }),
+  calls: Object.freeze({ rounds: 41, warmup: 2, batch: 100, flightBatch: 500, inFlight: 100 }),
   layers: Object.freeze({ rounds: 41, warmup: 4, batch: 200 }),
   mint: Object.freeze({ rounds: 21, warmup: 3, batch: 200 }),
   inThreadCalls: Object.freeze({ rounds: 21, warmup: 3, batch: 1000 }),
@@ -105,7 +105,7 @@ export const fullProfile: Profile = Object.freeze({
   lockdown: Object.freeze({ rounds: 11, warmup: 1 }),
   warmSpawn: Object.freeze({ rounds: 11, warmup: 1 }),
   confine: Object.freeze({ rounds: 11, warmup: 1, syscalls: 200_000 }),
-  net: Object.freeze({ rounds: 21, warmup: 2, batch: 200 }),
+  net: Object.freeze({ rounds: 41, warmup: 2, batch: 200 }),
 });
 
 export const quickProfile: Profile = Object.freeze({
