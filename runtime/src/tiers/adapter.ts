@@ -140,13 +140,27 @@ export const makeAdapters = (
     return decode(answer);
   };
 
-  const call = (presence: object, method: string | undefined, args: unknown[]): Promise<unknown> => fastCall(presence, method, args) ?? overCapTP(presence, method, args);
+  // CapTP calls not yet answered, per presence. While one is, later calls on
+  // that presence take CapTP too: the host runs a fast call as it arrives,
+  // a CapTP call some turns later, and calls on one capability must reach
+  // it in the order the guest made them (E-order), as at the compartment tier.
+  const overCapTPNow = new WeakMap<object, number>();
+
+  const call = (presence: object, method: string | undefined, args: unknown[]): Promise<unknown> =>
+    (overCapTPNow.has(presence) ? undefined : fastCall(presence, method, args)) ?? overCapTP(presence, method, args);
 
   const overCapTP = async (presence: object, method: string | undefined, args: unknown[]): Promise<unknown> => {
-    const sent = args.map(outgoing);
-    const target = E(presence) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>> & ((...a: unknown[]) => Promise<unknown>);
-    const answer = await (method === undefined ? target(...sent) : target[method]!(...sent));
-    return incoming(answer);
+    overCapTPNow.set(presence, (overCapTPNow.get(presence) ?? 0) + 1);
+    try {
+      const sent = args.map(outgoing);
+      const target = E(presence) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>> & ((...a: unknown[]) => Promise<unknown>);
+      const answer = await (method === undefined ? target(...sent) : target[method]!(...sent));
+      return incoming(answer);
+    } finally {
+      const left = (overCapTPNow.get(presence) ?? 1) - 1;
+      if (left === 0) overCapTPNow.delete(presence);
+      else overCapTPNow.set(presence, left);
+    }
   };
 
   const adapt = (value: unknown): unknown => {

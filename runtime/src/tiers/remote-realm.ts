@@ -697,9 +697,21 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
       ended: () => ended(operation),
     });
     const head = Object.freeze([index]);
+    // Calls of this export through CapTP not yet answered: while one is, later
+    // calls take CapTP too, so the guest runs them in the order the host made
+    // them (a fast call runs as it arrives, a CapTP call some turns later).
+    let viaCapTP = 0;
+    const callOverCapTP = async (args: readonly unknown[]): Promise<unknown> => {
+      viaCapTP += 1;
+      try {
+        return await overCapTP(() => E(guest).call(key, args.map(arg => boundary.out(gate.wrap(arg, 'argument')))));
+      } finally {
+        viaCapTP -= 1;
+      }
+    };
     exports[key] = (...args: unknown[]): Promise<unknown> => {
       if (!gate.isLive()) return Promise.reject(ended(operation));
-      const answered = fast.call(head, args, fastSettle) ?? overCapTP(() => E(guest).call(key, args.map(arg => boundary.out(gate.wrap(arg, 'argument')))));
+      const answered = (viaCapTP === 0 ? fast.call(head, args, fastSettle) : undefined) ?? callOverCapTP(args);
       // After this turn (./pool.ts): the caller's continuation runs first.
       if (refill !== undefined) void answered.then(refilled, refilled);
       return answered;
