@@ -16,7 +16,7 @@ import { Far } from '@endo/far';
 import type { EffectKind } from '@cathedral/sdk';
 import { declareEffects, isCathedralError, isEffectKind } from '@cathedral/sdk';
 import { netEffects } from './effects.js';
-import { type FetchContext, type FetchResponse, InFlight, makeUrlParser, runFetch } from './fetch.js';
+import { type FetchContext, type FetchResponse, makeUrlParser, runFetch } from './fetch.js';
 import { type Meter, type NetBudget, giveAll, makeMeter, takeAll } from './meter.js';
 import { type Peer, formatPeer, parsePeer } from './peer.js';
 import { makePolicy, parsePeers } from './policy.js';
@@ -107,7 +107,6 @@ export const makeCapability = ({ transport, peers, options, netMeters, maxRespon
     parsedPeers.set(input as string, peer);
     return peer;
   };
-  const fetching = new InFlight();
 
   const connect = async (peerIn: unknown): Promise<NetStream> => {
     const asked = asText(peerIn);
@@ -150,7 +149,7 @@ export const makeCapability = ({ transport, peers, options, netMeters, maxRespon
     },
     end: () => giveAll(meters, 'handles', 1),
     charge: (bytes, at) => takeAll(meters, 'netBytes', bytes, at),
-    inFlight: fetching,
+    track: (asked, abort) => scope.track(reason => abort(revoked({ operation: 'fetch', target: asked, realm }, reason))),
     failure: (error, asked) => (isCathedralError(error) ? error : ioFailure({ operation: 'fetch', target: asked, realm }, error)),
     maxResponseBytes,
   };
@@ -200,7 +199,6 @@ export const makeCapability = ({ transport, peers, options, netMeters, maxRespon
       revokedBecause = reason;
       for (const close of [...open]) close(reason);
       open.clear();
-      fetching.abortAll(asked => revoked({ operation: 'fetch', target: asked, realm }, reason));
       client?.close();
     },
   });

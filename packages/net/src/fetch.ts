@@ -50,8 +50,8 @@ export interface FetchContext {
   readonly end: () => void;
   /** Charges bytes against the budgets (throws `BudgetExceededError`). */
   readonly charge: (bytes: number, at: At) => void;
-  /** The fetches in flight, aborted with a `RevokedError` when the capability is revoked. */
-  readonly inFlight: InFlight;
+  /** Registers how to abort the fetch of `asked` when the capability is revoked (with its `RevokedError`); answers how to unregister. */
+  readonly track: (asked: string, abort: (reason: Error) => void) => () => void;
   /** What a failure that is not one of ours becomes (an `IoError` by its code). */
   readonly failure: (error: unknown, asked: string) => unknown;
   readonly maxResponseBytes: number;
@@ -166,61 +166,21 @@ export const makeUrlParser = (): ((text: unknown) => FetchUrl) => {
 };
 
 /**
- * The fetches in flight of one capability, for its revocation: slots of an
- * array, reused, so tracking a request allocates and hashes nothing. A Map
- * keyed by each request's abort function cost ~80 ns a request more (most of
- * it in `delete` rehashing the table), and its self time was ~7% of the
- * capability's own CPU per fetch.
- */
-export class InFlight {
-  readonly #hops: (Hop | undefined)[] = [];
-  readonly #free: number[] = [];
-
-  /** The slot `hop` now holds. */
-  add(hop: Hop): number {
-    const slot = this.#free.length > 0 ? (this.#free.pop() as number) : this.#hops.push(undefined) - 1;
-    this.#hops[slot] = hop;
-    return slot;
-  }
-
-  remove(slot: number, hop: Hop): void {
-    // Once only: a transport may call the unregister function twice.
-    if (this.#hops[slot] !== hop) return;
-    this.#hops[slot] = undefined;
-    this.#free.push(slot);
-  }
-
-  /** Aborts every fetch in flight with the error `reason` makes of the text it asked for; forgets them all. */
-  abortAll(reason: (asked: string) => Error): void {
-    const hops = this.#hops.splice(0);
-    this.#free.length = 0;
-    for (const hop of hops) if (hop !== undefined) Hop.abort(hop, reason);
-  }
-}
-
-/**
  * One hop's side of the exchange, as the transport sees it: the response's
  * bytes counted against `maxResponseBytes` and charged, and the abort that
- * revocation calls. A class, so a hop costs one object and one closure (the
- * unregister function a transport is answered), not a record and four closures.
+ * revocation calls. A class, so a hop costs one object, not a record and
+ * four closures.
  */
 class Hop implements HopControl {
   readonly #context: FetchContext;
   readonly #asked: string;
   readonly #at: At;
   #received = 0;
-  #abort: ((reason: Error) => void) | undefined = undefined;
 
   constructor(context: FetchContext, asked: string, href: string) {
     this.#context = context;
     this.#asked = asked;
     this.#at = { operation: 'fetch', target: href, realm: context.realm };
-  }
-
-  static abort(hop: Hop, reason: (asked: string) => Error): void {
-    const abort = hop.#abort;
-    hop.#abort = undefined;
-    abort?.(reason(hop.#asked));
   }
 
   charge(bytes: number): void {
@@ -233,10 +193,7 @@ class Hop implements HopControl {
   }
 
   onAbort(abort: (reason: Error) => void): () => void {
-    const inFlight = this.#context.inFlight;
-    this.#abort = abort;
-    const slot = inFlight.add(this);
-    return () => inFlight.remove(slot, this);
+    return this.#context.track(this.#asked, abort);
   }
 }
 
