@@ -94,13 +94,8 @@ export interface CopyOutOptions {
 export interface CopyOut {
   /** Copies `value`, found at `path` (`transform`, `attack().later`); throws `GuestError` for what cannot cross. */
   readonly value: (value: unknown, path: string) => unknown;
-  /**
-   * Copies an argument the guest passes to a host capability, as `value`
-   * does, except that what `own` says the host already owns (the gate's own
-   * wrappers, wherever they sit in it) passes as it is: the mint rule and
-   * the powerbox know a capability by identity.
-   */
-  readonly argument: (value: unknown, path: string, own: (value: object) => boolean) => unknown;
+  /** Copies a function or Far object the guest passes as an argument to a host capability, as `value` does; refusals name it an argument. */
+  readonly argument: (value: unknown, path: string) => unknown;
   /** The guest value a host-side capability made here stands for, so a host that hands it back gives the guest its own. */
   readonly originalOf: (value: unknown) => unknown;
 }
@@ -154,14 +149,12 @@ export const makeCopyOut = ({ realm, isLive, format, wrapArg }: CopyOutOptions):
     };
 
   const follow = (promise: Promise<unknown>, path: string): Promise<unknown> => {
-    // What the walk that met the promise let pass, its settled value passes too.
-    const own = owned;
     const followed = new Promise<unknown>((resolve, reject) => {
       const onSettled = [
         (settled: unknown) => {
           if (!isLive()) return reject(revoked(path));
           try {
-            resolve(own === undefined ? copyAnswer(settled, path) : copyArgument(settled, path, own));
+            resolve(copyAnswer(settled, path));
           } catch (error) {
             reject(error);
           }
@@ -180,12 +173,8 @@ export const makeCopyOut = ({ realm, isLive, format, wrapArg }: CopyOutOptions):
     return freeze(followed); // its prototype is the hardened intrinsic: hardened
   };
 
-  // What passes as it is during the current walk (`argument`'s `own`), else nothing.
-  let owned: ((value: object) => boolean) | undefined;
-
   const copy = (value: unknown, path: string, depth: number): unknown => {
     if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return value;
-    if (owned !== undefined && owned(value)) return value;
     if (depth > MAX_DEPTH) throw refuse(path, `the answer nests deeper than ${MAX_DEPTH} levels`, 'answer flatter data');
     if (typeof value === 'function') {
       const known = made.get(value);
@@ -266,14 +255,12 @@ export const makeCopyOut = ({ realm, isLive, format, wrapArg }: CopyOutOptions):
     }
   };
 
-  const copyArgument = (value: unknown, path: string, own: (value: object) => boolean): unknown => {
-    const outer = { owned, noun };
-    owned = own;
+  const copyArgument = (value: unknown, path: string): unknown => {
     noun = 'argument';
     try {
       return copyAnswer(value, path);
     } finally {
-      ({ owned, noun } = outer);
+      noun = 'answer';
     }
   };
 

@@ -71,7 +71,7 @@ export interface Gate {
    * remote tiers, whose boundary already made them host capabilities), they
    * pass as they are.
    */
-  copyArgumentsWith(copy: (value: unknown, path: string, own: (value: object) => boolean) => unknown): void;
+  copyArgumentsWith(copy: (value: unknown, path: string) => unknown): void;
   /** Ends the realm's access: every wrapped thing refuses from now on. */
   revoke(reason: string): void;
   isLive(): boolean;
@@ -114,7 +114,7 @@ const isFarObject = (value: object): boolean => {
 
 export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate => {
   let revokedBecause: string | undefined;
-  let copyArgument: ((value: unknown, path: string, own: (value: object) => boolean) => unknown) | undefined;
+  let copyArgument: ((value: unknown, path: string) => unknown) | undefined;
   const isOwn = (value: object): boolean => originals.has(value);
   /**
    * The guest's arguments as the host's capability receives them
@@ -132,7 +132,7 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
       const arg = args[i];
       if (typeof arg === 'function' ? isOwn(arg) : typeof arg !== 'object' || arg === null || isOwn(arg) || !isFarObject(arg)) continue;
       out ??= [...args];
-      out[i] = copy(arg, `${operation} argument ${i + 1}`, isOwn);
+      out[i] = copy(arg, `${operation} argument ${i + 1}`);
     }
     return out ?? args;
   };
@@ -335,7 +335,7 @@ export const makeGate = ({ realm, ceiling, report, grantor }: GateOptions): Gate
     unwrap: (value: unknown) => (typeof value === 'object' && value !== null ? originals.get(value) : undefined),
     wrap: <T>(value: T, label: string): T => wrapValue(value, undefined, label) as T,
     guard,
-    copyArgumentsWith: (copy: (value: unknown, path: string, own: (value: object) => boolean) => unknown) => {
+    copyArgumentsWith: (copy: (value: unknown, path: string) => unknown) => {
       copyArgument = copy;
     },
     revoke: (reason: string) => {
