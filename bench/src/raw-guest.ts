@@ -69,46 +69,30 @@ const bootstrap = Far('RawGuest', {
 });
 const { dispatch } = makeCapTP('raw-guest', message => channel.send(message), bootstrap);
 
-// Raw ping-pong the other way: on `{ echoOut: n }`, n sequential `{ back: i }`, each sent once the host echoed the last; then `{ echoOutDone: answered }`.
-let backs: ((i: unknown) => void) | undefined;
-const echoOut = async (n: number) => {
-  let answered = 0;
-  for (let i = 0; i < n; i += 1) {
-    const back = await new Promise(resolve => {
-      backs = resolve;
-      channel.send({ back: i });
-    });
-    if (back === i) answered += 1;
-  }
-  channel.send({ echoOutDone: answered });
-};
-
-// The same the other way with an answer of the host's: on `{ askOut: n }`, n sequential `{ ask: i }`, each once the host answered `{ answer }` to the one before.
-let answers: ((value: unknown) => void) | undefined;
-const askOut = async (n: number) => {
+// Raw calls the other way: n sequential messages `ask(i)`, each sent once the
+// host answered the one before (`{ back }` or `{ answer }`); then
+// `{ echoOutDone: answered }`, how many answers `ok` accepted. On `{ echoOut: n }`
+// the messages are `{ back: i }`, echoed; on `{ askOut: n }`, `{ ask: i }`, answered with a record.
+let answerOf: ((value: unknown) => void) | undefined;
+const sendOut = async (n: number, ask: (i: number) => object, ok: (answer: unknown, i: number) => boolean) => {
   let answered = 0;
   for (let i = 0; i < n; i += 1) {
     const answer = await new Promise(resolve => {
-      answers = resolve;
-      channel.send({ ask: i });
+      answerOf = resolve;
+      channel.send(ask(i));
     });
-    if (typeof answer === 'object' && answer !== null) answered += 1;
+    if (ok(answer, i)) answered += 1;
   }
   channel.send({ echoOutDone: answered });
 };
 
 channel.onMessage(message => {
-  if (typeof message === 'object' && message !== null && 'answer' in message) {
-    answers?.((message as { answer: unknown }).answer);
-    return;
-  }
-  if (typeof message === 'object' && message !== null && 'askOut' in message) {
-    void askOut(Number((message as { askOut: unknown }).askOut));
-    return;
-  }
-  if (typeof message === 'object' && message !== null && 'echo' in message) channel.send(message);
-  else if (typeof message === 'object' && message !== null && 'back' in message) backs?.((message as { back: unknown }).back);
-  else if (typeof message === 'object' && message !== null && 'echoOut' in message) void echoOut(Number((message as { echoOut: unknown }).echoOut));
+  const m = (typeof message === 'object' && message !== null ? message : {}) as Record<string, unknown>;
+  if ('echo' in m) channel.send(message);
+  else if ('back' in m) answerOf?.(m['back']);
+  else if ('answer' in m) answerOf?.(m['answer']);
+  else if ('echoOut' in m) void sendOut(Number(m['echoOut']), i => ({ back: i }), (answer, i) => answer === i);
+  else if ('askOut' in m) void sendOut(Number(m['askOut']), i => ({ ask: i }), answer => typeof answer === 'object' && answer !== null);
   else dispatch(message);
 });
 channel.send({ ready: true, tid, pid: process.pid });

@@ -23,6 +23,7 @@ import { E } from '@endo/far';
 import { Far, getInterfaceOf, passStyleOf } from '@endo/pass-style';
 import { ErrorCodes } from '@cathedral/sdk';
 import { type Refusal, decodeValue, encodeRemotable, encodeValue, errorValueOf, plainRefOf, refusalOf } from './codec.js';
+import { makeCapTPOrder } from './fast-calls.js';
 
 export interface Adapters {
   /** A local stand-in for a presence (or the value itself when it is data). */
@@ -140,27 +141,17 @@ export const makeAdapters = (
     return decode(answer);
   };
 
-  // CapTP calls not yet answered, per presence. While one is, later calls on
-  // that presence take CapTP too: the host runs a fast call as it arrives,
-  // a CapTP call some turns later, and calls on one capability must reach
-  // it in the order the guest made them (E-order), as at the compartment tier.
-  const overCapTPNow = new WeakMap<object, number>();
+  // Calls on one presence keep their order across the two paths (./fast-calls.ts).
+  const order = makeCapTPOrder();
 
   const call = (presence: object, method: string | undefined, args: unknown[]): Promise<unknown> =>
-    (overCapTPNow.has(presence) ? undefined : fastCall(presence, method, args)) ?? overCapTP(presence, method, args);
+    (order.busy(presence) ? undefined : fastCall(presence, method, args)) ?? order.through(presence, () => overCapTP(presence, method, args));
 
   const overCapTP = async (presence: object, method: string | undefined, args: unknown[]): Promise<unknown> => {
-    overCapTPNow.set(presence, (overCapTPNow.get(presence) ?? 0) + 1);
-    try {
-      const sent = args.map(outgoing);
-      const target = E(presence) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>> & ((...a: unknown[]) => Promise<unknown>);
-      const answer = await (method === undefined ? target(...sent) : target[method]!(...sent));
-      return incoming(answer);
-    } finally {
-      const left = (overCapTPNow.get(presence) ?? 1) - 1;
-      if (left === 0) overCapTPNow.delete(presence);
-      else overCapTPNow.set(presence, left);
-    }
+    const sent = args.map(outgoing);
+    const target = E(presence) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>> & ((...a: unknown[]) => Promise<unknown>);
+    const answer = await (method === undefined ? target(...sent) : target[method]!(...sent));
+    return incoming(answer);
   };
 
   const adapt = (value: unknown): unknown => {

@@ -152,17 +152,21 @@ export const makeBoundary = (callGuest: CallGuest, sendPlain?: SendPlain): Bound
     if (known !== undefined) return known;
     let facet: object;
     const calls = new Map<string | null, (...args: unknown[]) => unknown>();
+    // A facet's method is the capability's own function over decoded arguments, its answer settled for CapTP.
+    const viaCapTP = (raw: (...args: unknown[]) => unknown) => (...args: unknown[]) => settle(() => raw(...args.map(fromGuest)));
     if (typeof target === 'function') {
-      calls.set(null, (...args: unknown[]) => Reflect.apply(target, undefined, args));
-      facet = Far('Function', (...args: unknown[]) => settle(() => Reflect.apply(target, undefined, args.map(fromGuest))));
+      const raw = (...args: unknown[]) => Reflect.apply(target, undefined, args);
+      calls.set(null, raw);
+      facet = Far('Function', viaCapTP(raw));
     } else {
       const methods: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
       for (const key of Reflect.ownKeys(target)) {
         if (typeof key !== 'string') continue;
         const method = (target as Record<string, unknown>)[key];
         if (typeof method !== 'function') continue;
-        calls.set(key, (...args: unknown[]) => Reflect.apply(method, target, args));
-        methods[key] = (...args: unknown[]) => settle(() => Reflect.apply(method, target, args.map(fromGuest)));
+        const raw = (...args: unknown[]) => Reflect.apply(method, target, args);
+        calls.set(key, raw);
+        methods[key] = viaCapTP(raw);
       }
       facet = Far((getInterfaceOf(target) ?? 'Alleged: Object').replace(/^Alleged: /, ''), methods);
     }

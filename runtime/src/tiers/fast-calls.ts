@@ -84,6 +84,32 @@ const isRefusal = (value: unknown): value is Refusal => {
 /** A fast message: an array (what CapTP and the supervisor send are records). */
 export const isFast = (message: unknown): message is readonly unknown[] => Array.isArray(message);
 
+/**
+ * Order across the two paths. A fast call runs as it arrives, a CapTP call
+ * some turns later, so a fast call made after a CapTP call on the same
+ * target could overtake it. So a caller sends through CapTP while a CapTP
+ * call on the same target is unanswered (`busy`; `through` counts one):
+ * calls on one target arrive in the order they were made, as at the
+ * compartment tier. A target is any object standing for one (a presence,
+ * an export's head).
+ */
+export const makeCapTPOrder = () => {
+  const unanswered = new WeakMap<object, number>();
+  return {
+    busy: (target: object): boolean => unanswered.has(target),
+    through: async (target: object, run: () => Promise<unknown>): Promise<unknown> => {
+      unanswered.set(target, (unanswered.get(target) ?? 0) + 1);
+      try {
+        return await run();
+      } finally {
+        const left = (unanswered.get(target) ?? 1) - 1;
+        if (left === 0) unanswered.delete(target);
+        else unanswered.set(target, left);
+      }
+    },
+  };
+};
+
 /** Which side made the call a fast message belongs to (a call, or its answer): the guest numbers its calls below zero. */
 export const callerOf = (message: readonly unknown[]): 'host' | 'guest' => (typeof message[0] === 'number' && message[0] < 0 ? 'guest' : 'host');
 

@@ -34,6 +34,12 @@ interface CapData {
   readonly slots: readonly unknown[];
 }
 
+/** Why a guest's call of what the host did not hand over, or by a method it lacks, is refused (here and on the fast path, ./remote-realm.ts). */
+export const NO_SUCH_METHOD = Object.freeze({
+  problem: 'no such method on a capability the host handed over',
+  rule: 'a guest calls the methods of the capabilities it holds, and nothing else',
+});
+
 /** What to do with one message from the guest. */
 export type Inbound =
   | { readonly kind: 'dispatch' }
@@ -122,7 +128,7 @@ export const makeInbound = ({ realm, exported, answers }: InboundOptions) => {
           method = undefined;
         }
         if (m['trap'] !== undefined || object === undefined || method === undefined || !answers(object, method)) {
-          return callRefusal(m, 'no such method on a capability the host handed over', 'a guest calls the methods of the capabilities it holds, and nothing else');
+          return callRefusal(m, NO_SUCH_METHOD.problem, NO_SUCH_METHOD.rule);
         }
         return { kind: 'dispatch' };
       }

@@ -36,8 +36,9 @@ import type { CheckedSpec } from '../spec.js';
 import { makeSourceCache } from '../modules/source-cache.js';
 import { childChannel, workerChannel } from './channel.js';
 import { type Link, type ReadyInfo, makeLink } from './link.js';
+import { NO_SUCH_METHOD } from './inbound.js';
 import { type Refusal, encodeRefusal, refusalOf } from './codec.js';
-import { type FastOther, makeFastCaller, serveFastCalls } from './fast-calls.js';
+import { type FastOther, makeCapTPOrder, makeFastCaller, serveFastCalls } from './fast-calls.js';
 import { processClock, threadClock, watchCpu } from './cpu-clock.js';
 import { type KernelStart, RUNTIME_HEAP_MB, kernelStart } from './kernel.js';
 import type { RealmCgroup } from '@cathedral/kernel-native';
@@ -453,8 +454,7 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
       makeError('GUEST', {
         operation: 'call into the host',
         realm: name,
-        problem: 'no such method on a capability the host handed over',
-        rule: 'a guest calls the methods of the capabilities it holds, and nothing else',
+        ...NO_SUCH_METHOD,
       }),
     );
   const serveGuest = serveFastCalls(
@@ -463,9 +463,9 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
       const slot = message[1];
       const method = message[2];
       const exported = typeof slot === 'string' ? link.exported(slot) : undefined;
-      if ((typeof exported !== 'object' && typeof exported !== 'function') || exported === null) throw noSuchMethod();
+      // `answers` is true only of a value the boundary exported, by a method it has.
       if ((method !== null && typeof method !== 'string') || !boundary.answers(exported, method)) throw noSuchMethod();
-      return boundary.invoke(exported, method, args);
+      return boundary.invoke(exported as object, method, args);
     },
     thrown => boundary.refusal(thrown),
     (id, value) => {
@@ -673,6 +673,7 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
   }
 
   const exports: Record<string, unknown> = {};
+  const order = makeCapTPOrder();
   for (const [index, key] of started_.names.entries()) {
     const operation = `call "${key}"`;
     // What the host gets for an answer CapTP carried, or the error for a refusal (the guest's, or the host's of what it sent).
@@ -696,22 +697,13 @@ export const makeRemoteRealm = async (spec: CheckedSpec, context: RealmContext, 
       other: (got: FastOther): Promise<unknown> => (got.kind === 'refusal' ? settle(encodeRefusal(got.refusal)) : overCapTP(() => E(guest).take(got.id))),
       ended: () => ended(operation),
     });
+    // The export's head, and the target its calls keep their order on (./fast-calls.ts).
     const head = Object.freeze([index]);
-    // Calls of this export through CapTP not yet answered: while one is, later
-    // calls take CapTP too, so the guest runs them in the order the host made
-    // them (a fast call runs as it arrives, a CapTP call some turns later).
-    let viaCapTP = 0;
-    const callOverCapTP = async (args: readonly unknown[]): Promise<unknown> => {
-      viaCapTP += 1;
-      try {
-        return await overCapTP(() => E(guest).call(key, args.map(arg => boundary.out(gate.wrap(arg, 'argument')))));
-      } finally {
-        viaCapTP -= 1;
-      }
-    };
     exports[key] = (...args: unknown[]): Promise<unknown> => {
       if (!gate.isLive()) return Promise.reject(ended(operation));
-      const answered = (viaCapTP === 0 ? fast.call(head, args, fastSettle) : undefined) ?? callOverCapTP(args);
+      const answered =
+        (order.busy(head) ? undefined : fast.call(head, args, fastSettle)) ??
+        order.through(head, () => overCapTP(() => E(guest).call(key, args.map(arg => boundary.out(gate.wrap(arg, 'argument'))))));
       // After this turn (./pool.ts): the caller's continuation runs first.
       if (refill !== undefined) void answered.then(refilled, refilled);
       return answered;
